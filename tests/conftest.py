@@ -1,0 +1,31 @@
+"""Test-wide settings: headless matplotlib, the local data mirror, and a private data cache per session."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("MPLBACKEND", "Agg")
+# Tests read the real datasets from the read-only mirror beside the checkout (CI: ../shared/data).
+_default_mirror = ROOT.parent / "shared" / "data"
+if not os.environ.get("COURSE_DATA_MIRROR") and (_default_mirror / "MANIFEST.md").exists():
+    os.environ["COURSE_DATA_MIRROR"] = str(_default_mirror)
+
+
+@pytest.fixture(scope="session")
+def data_mirror() -> Path:
+    """The mirror folder of real datasets; the tests that need it fail (not skip) when it is missing."""
+    mirror = os.environ.get("COURSE_DATA_MIRROR")
+    assert mirror and (Path(mirror) / "MANIFEST.md").exists(), (
+        "COURSE_DATA_MIRROR must name a folder laid out like ../shared/data (see README, 'Data')"
+    )
+    return Path(mirror)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_cache(tmp_path_factory):
+    """Never write into a user's real cache from the tests."""
+    if "COURSE_DATA_CACHE" not in os.environ:
+        os.environ["COURSE_DATA_CACHE"] = str(tmp_path_factory.mktemp("course-data-cache"))
+    yield
