@@ -141,8 +141,8 @@ def rnn_backward(dh, cache, dh_final=None):
     -------
     dx : (N, T, D); dh0 : (N, H); dWx : (D, H); dWh : (H, H); db : (H,).
     """
-    x0, h_prev0, Wx, Wh, b_like, _, _ = cache[0][0], *cache[0][1:]
-    N, T, H = len(x0), len(cache), Wh.shape[0]
+    _, _, Wx, Wh, _, h_1, _ = cache[0]
+    (N, H), T = h_1.shape, len(cache)
     check_array("dh", dh, (N, T, H))
     if dh_final is not None:
         check_array("dh_final", dh_final, (N, H))
@@ -230,7 +230,7 @@ def rnn_hidden_jacobians(cache) -> np.ndarray:
 
     Row-vector convention: ``J[n, t][i, j] = d h_T[i] / d h_t[j]``. One step contributes
     ``dh_t / dh_{t-1} = diag(g'(a_t)) Wh^T``, so ``dh_T / dh_t`` is the product of ``T - t`` such
-    factors (deck 000 Part 2, "The Problem with Vanilla RNNs"; Pascanu et al. 2013, eq. 5).
+    factors (deck 000 Part 2, "The Problem with Vanilla RNNs"; Pascanu et al. 2013, Sec. 2).
 
     Parameters
     ----------

@@ -1,0 +1,152 @@
+"""A batched linear-chain CRF layer in PyTorch: log-likelihood by the forward algorithm, Viterbi decoding.
+
+The same model, conventions and recursions as the NumPy reference :mod:`course_lib.reference.crf` (read its
+module docstring for the score and the mask rules): ``emissions (N, T, K)``, ``tags (N, T)``, ``mask (N, T)``
+left-aligned with ``mask[:, 0]`` all True, ``transitions[i, j]`` = score of moving FROM tag ``i`` TO tag ``j``,
+``start_transitions``/``end_transitions (K,)``. Batch-first only. The API mirrors ``torchcrf.CRF``
+(pytorch-crf): :meth:`CRF.forward` returns the *log-likelihood* (the training loss is its negative) and
+:meth:`CRF.decode` returns a list of tag lists; the parameters have the same names, so a state dict can be copied
+either way. Gradients come from autograd through the forward algorithm; they equal "marginals minus gold counts",
+which :func:`course_lib.reference.crf.crf_nll_backward` writes out by hand.
+
+Where the time goes: the loop over time is sequential, so each step is a few whole-batch tensor ops — one
+``logsumexp`` over the ``(N, K, K)`` broadcast ``alpha[:, :, None] + transitions``, the emission added after the
+reduction (on ``(N, K)``, not ``(N, K, K)``), a ``torch.where`` that carries finished sequences; the loop stops at
+the longest sequence; the gold-path score is gathered for all positions at once; Viterbi keeps ``(N, K)``
+backpointers per step and reads the paths back in one cheap loop over time for the whole batch.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+REDUCTIONS = ("mean", "sum", "token_mean", "none")
+
+
+class CRF(nn.Module):
+    """Linear-chain CRF over ``num_tags`` tags (Lafferty et al. 2001; Bi-LSTM-CRF of Huang et al. 2015).
+
+    Parameters: ``transitions (K, K)``, ``start_transitions (K,)``, ``end_transitions (K,)``, initialised
+    uniformly in [-0.1, 0.1].
+    """
+
+    def __init__(self, num_tags: int, batch_first: bool = True) -> None:
+        if isinstance(num_tags, bool) or not isinstance(num_tags, int) or num_tags < 1:
+            raise ValueError(f"num_tags must be an integer >= 1, got {num_tags!r}")
+        if not batch_first:
+            raise ValueError("CRF supports batch_first=True only: emissions must be (N, T, K)")
+        super().__init__()
+        self.num_tags = num_tags
+        self.batch_first = True
+        self.transitions = nn.Parameter(torch.empty(num_tags, num_tags))
+        self.start_transitions = nn.Parameter(torch.empty(num_tags))
+        self.end_transitions = nn.Parameter(torch.empty(num_tags))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for p in (self.transitions, self.start_transitions, self.end_transitions):
+            nn.init.uniform_(p, -0.1, 0.1)
+
+    def extra_repr(self) -> str:
+        return f"num_tags={self.num_tags}"
+
+    # ------------------------------------------------------------------ checks
+    def _check(self, emissions: torch.Tensor, tags: torch.Tensor | None, mask: torch.Tensor | None):
+        """Validate shapes and mask; return ``(mask bool (N, T), lengths (N,) long)``."""
+        K = self.num_tags
+        if emissions.dim() != 3 or emissions.shape[2] != K:
+            raise ValueError(f"emissions must have shape (N, T, K) with K = {K}, got {tuple(emissions.shape)}")
+        N, T, _ = emissions.shape
+        if N < 1 or T < 1:
+            raise ValueError(f"emissions must have N >= 1 and T >= 1, got {tuple(emissions.shape)}")
+        if tags is not None and tuple(tags.shape) != (N, T):
+            raise ValueError(f"tags must have shape (N, T) = ({N}, {T}), got {tuple(tags.shape)}")
+        if mask is None:
+            mask = torch.ones(N, T, dtype=torch.bool, device=emissions.device)
+        else:
+            if tuple(mask.shape) != (N, T):
+                raise ValueError(f"mask must have shape (N, T) = ({N}, {T}), got {tuple(mask.shape)}")
+            mask = mask.bool()
+            if not bool(mask[:, 0].all()):
+                raise ValueError("mask[:, 0] must be all True (every sequence needs at least one token)")
+            if bool((mask[:, 1:] & ~mask[:, :-1]).any()):
+                raise ValueError("mask must be contiguous: each row True for its first L_n positions, then False")
+        return mask, mask.sum(dim=1)
+
+    # ------------------------------------------------------------------ scores
+    def _score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor):
+        """``score(y)`` of the gold tags, all positions at once. Returns (N,)."""
+        m = mask.to(emissions.dtype)
+        emis = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)                 # (N, T)
+        trans = self.transitions[tags[:, :-1], tags[:, 1:]]                     # (N, T-1)
+        last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)            # (N,)
+        return (self.start_transitions[tags[:, 0]] + (emis * m).sum(1)
+                + (trans * m[:, 1:]).sum(1) + self.end_transitions[last])
+
+    def _log_partition(self, emissions: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor):
+        """``log Z`` by the forward algorithm in log space. Returns (N,)."""
+        trans = self.transitions.unsqueeze(0)                                    # (1, K, K)
+        alpha = self.start_transitions + emissions[:, 0]                         # (N, K)
+        step_mask = mask.unsqueeze(2)                                            # (N, T, 1)
+        for t in range(1, int(lengths.max())):
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + emissions[:, t]
+            alpha = torch.where(step_mask[:, t], nxt, alpha)
+        return torch.logsumexp(alpha + self.end_transitions, dim=1)
+
+    def forward(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor | None = None,
+                reduction: str = "mean") -> torch.Tensor:
+        """Log-likelihood ``log P(tags | emissions) = score(tags) - log Z``.
+
+        emissions: (N, T, K) float; tags: (N, T) long; mask: (N, T) bool (or 0/1) or None.
+        reduction: ``"mean"`` over the batch (default), ``"sum"``, ``"token_mean"`` (sum / number of real
+        tokens) or ``"none"`` (shape (N,)). The loss to minimise is the negative of this.
+        """
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        mask, lengths = self._check(emissions, tags, mask)
+        llh = self._score(emissions, tags, mask, lengths) - self._log_partition(emissions, mask, lengths)
+        if reduction == "none":
+            return llh
+        if reduction == "sum":
+            return llh.sum()
+        if reduction == "mean":
+            return llh.mean()
+        return llh.sum() / lengths.sum()
+
+    # ------------------------------------------------------------------ Viterbi
+    @torch.no_grad()
+    def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor | None = None):
+        """Viterbi decoding as tensors.
+
+        emissions: (N, T, K); mask: (N, T) or None.
+        Returns ``(paths (N, T) long, best_scores (N,), lengths (N,))``; ``paths[n, :L_n]`` is the best
+        sequence, positions past ``L_n`` hold the last tag repeated (ignore them).
+        """
+        mask, lengths = self._check(emissions, None, mask)
+        N, T, _ = emissions.shape
+        t_max = int(lengths.max())
+        trans = self.transitions.unsqueeze(0)
+        delta = self.start_transitions + emissions[:, 0]                         # (N, K)
+        step_mask = mask.unsqueeze(2)
+        backptrs = []
+        for t in range(1, t_max):
+            best, idx = (delta.unsqueeze(2) + trans).max(dim=1)                  # (N, K), argmax over FROM
+            delta = torch.where(step_mask[:, t], best + emissions[:, t], delta)
+            backptrs.append(idx)
+        best_scores, cur = (delta + self.end_transitions).max(dim=1)             # (N,)
+        paths = torch.empty(N, T, dtype=torch.long, device=emissions.device)
+        paths[:, t_max - 1:] = cur.unsqueeze(1)
+        for t in range(t_max - 1, 0, -1):                                        # backtrace, whole batch
+            prev = backptrs[t - 1].gather(1, cur.unsqueeze(1)).squeeze(1)
+            cur = torch.where(mask[:, t], prev, cur)
+            paths[:, t - 1] = cur
+        return paths, best_scores, lengths
+
+    def decode(self, emissions: torch.Tensor, mask: torch.Tensor | None = None) -> list[list[int]]:
+        """Best tag sequence of each sequence (Viterbi). emissions: (N, T, K); mask: (N, T) or None.
+
+        Returns a list of N lists; list ``n`` has ``L_n = mask[n].sum()`` tags.
+        """
+        paths, _, lengths = self.viterbi(emissions, mask)
+        return [row[:n] for row, n in zip(paths.tolist(), lengths.tolist(), strict=True)]
