@@ -79,8 +79,9 @@ class LSTMClassifier(nn.Module):
         """Copy the embedding and LSTM weights of a trained LSTM language model (Dai & Le, 2015).
 
         ``lm`` must be an LSTM :class:`RNNLM` with the same vocabulary size, ``embed_dim``, ``hidden_dim`` and
-        ``num_layers``; otherwise ``ValueError``. For a BiLSTM only the forward direction is copied (the LM
-        read left to right); the backward direction and the MLP keep their random initialisation.
+        ``num_layers``; otherwise ``ValueError``. For a BiLSTM (one layer only: a second BiLSTM layer reads 2H
+        inputs, the LM's H) only the forward direction is copied, since the LM read left to right; the backward
+        direction and the MLP keep their random initialisation.
         freeze: also set ``requires_grad=False`` on the copied tensors (feature extraction instead of
         fine-tuning). Returns the names of the copied parameters.
         """
@@ -91,6 +92,8 @@ class LSTMClassifier(nn.Module):
         if mine != theirs:
             raise ValueError(f"(vocab_size, embed_dim, hidden_dim, num_layers) differ: classifier {mine}, "
                              f"LM {theirs}")
+        if self.bidirectional and self.num_layers > 1:
+            raise ValueError("a stacked BiLSTM cannot take LM weights: its upper layers read 2*hidden_dim inputs")
         copied = []
         pairs = [("embedding.weight", self.embedding.weight, lm.embedding.weight)]
         pairs += [(f"lstm.{k}", getattr(self.lstm, k), v) for k, v in lm.rnn.named_parameters()]

@@ -18,6 +18,7 @@ backpointers per step and reads the paths back in one cheap loop over time for t
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -85,14 +86,21 @@ class CRF(nn.Module):
                 + (trans * m[:, 1:]).sum(1) + self.end_transitions[last])
 
     def _log_partition(self, emissions: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor):
-        """``log Z`` by the forward algorithm in log space. Returns (N,)."""
-        trans = self.transitions.unsqueeze(0)                                    # (1, K, K)
-        alpha = self.start_transitions + emissions[:, 0]                         # (N, K)
-        step_mask = mask.unsqueeze(2)                                            # (N, T, 1)
-        for t in range(1, int(lengths.max())):
-            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + emissions[:, t]
-            alpha = torch.where(step_mask[:, t], nxt, alpha)
-        return torch.logsumexp(alpha + self.end_transitions, dim=1)
+        """``log Z`` by the forward algorithm in log space. Returns (N,).
+
+        Tag-major layout: ``alpha`` is (K, N) and each step reduces the (K_from, K_to, N) broadcast
+        ``alpha[:, None, :] + transitions[:, :, None]`` over its *first* axis, which torch vectorises along
+        the contiguous batch axis (several times faster than reducing a middle or last axis of (N, K, K)).
+        """
+        t_max = int(lengths.max())
+        emis = emissions[:, :t_max].permute(1, 2, 0).contiguous().unbind(0)     # T x (K, N)
+        keep = mask[:, :t_max].t().unsqueeze(1).unbind(0)                        # T x (1, N)
+        trans = self.transitions.unsqueeze(2)                                    # (K_from, K_to, 1)
+        alpha = self.start_transitions.unsqueeze(1) + emis[0]                    # (K, N)
+        for t in range(1, t_max):
+            nxt = torch.logsumexp(alpha.unsqueeze(1) + trans, dim=0) + emis[t]   # (K, N)
+            alpha = torch.where(keep[t], nxt, alpha)                             # carry finished sequences
+        return torch.logsumexp(alpha + self.end_transitions.unsqueeze(1), dim=0)
 
     def forward(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor | None = None,
                 reduction: str = "mean") -> torch.Tensor:
@@ -117,31 +125,41 @@ class CRF(nn.Module):
     # ------------------------------------------------------------------ Viterbi
     @torch.no_grad()
     def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor | None = None):
-        """Viterbi decoding as tensors.
+        """Viterbi decoding. emissions: (N, T, K); mask: (N, T) or None.
 
-        emissions: (N, T, K); mask: (N, T) or None.
+        ``delta[t, j] = max_i(delta[t-1, i] + trans[i, j]) + emis[t, j]`` in the same tag-major layout as
+        :meth:`_log_partition` (only the max, no argmax, in the loop). The backpointer is recomputed during the
+        backtrace for the one tag each sequence is at: ``argmax_i(delta[t-1, i] + trans[i, y_t])`` on an (K, N)
+        array — the same float additions as in the loop, so the same winner; ties go to the smallest index.
+        The backtrace is a short NumPy loop over time for the whole batch (the paths end up in Python lists).
+
         Returns ``(paths (N, T) long, best_scores (N,), lengths (N,))``; ``paths[n, :L_n]`` is the best
-        sequence, positions past ``L_n`` hold the last tag repeated (ignore them).
+        sequence, positions past ``L_n`` repeat its last tag (ignore them).
         """
         mask, lengths = self._check(emissions, None, mask)
         N, T, _ = emissions.shape
         t_max = int(lengths.max())
-        trans = self.transitions.unsqueeze(0)
-        delta = self.start_transitions + emissions[:, 0]                         # (N, K)
-        step_mask = mask.unsqueeze(2)
-        backptrs = []
+        emis = emissions[:, :t_max].permute(1, 2, 0).contiguous().unbind(0)     # T x (K, N)
+        keep = mask[:, :t_max].t().unsqueeze(1).unbind(0)                        # T x (1, N)
+        trans = self.transitions.unsqueeze(2)                                    # (K_from, K_to, 1)
+        delta = self.start_transitions.unsqueeze(1) + emis[0]                    # (K, N)
+        deltas = [delta]
         for t in range(1, t_max):
-            best, idx = (delta.unsqueeze(2) + trans).max(dim=1)                  # (N, K), argmax over FROM
-            delta = torch.where(step_mask[:, t], best + emissions[:, t], delta)
-            backptrs.append(idx)
-        best_scores, cur = (delta + self.end_transitions).max(dim=1)             # (N,)
-        paths = torch.empty(N, T, dtype=torch.long, device=emissions.device)
-        paths[:, t_max - 1:] = cur.unsqueeze(1)
+            best = (delta.unsqueeze(1) + trans).amax(dim=0)                      # (K, N)
+            delta = torch.where(keep[t], best + emis[t], delta)
+            deltas.append(delta)
+        best_scores, last = (delta + self.end_transitions.unsqueeze(1)).max(dim=0)   # (N,)
+        D = torch.stack(deltas).cpu().numpy()                                    # (t_max, K, N)
+        tr = self.transitions.detach().cpu().numpy()
+        m = mask.cpu().numpy()
+        cur = last.cpu().numpy()
+        paths = np.empty((N, T), dtype=np.int64)
+        paths[:, t_max - 1:] = cur[:, None]
         for t in range(t_max - 1, 0, -1):                                        # backtrace, whole batch
-            prev = backptrs[t - 1].gather(1, cur.unsqueeze(1)).squeeze(1)
-            cur = torch.where(mask[:, t], prev, cur)
+            prev = np.argmax(D[t - 1] + tr[:, cur], axis=0)                      # (N,)
+            cur = np.where(m[:, t], prev, cur)
             paths[:, t - 1] = cur
-        return paths, best_scores, lengths
+        return torch.from_numpy(paths).to(emissions.device), best_scores, lengths
 
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor | None = None) -> list[list[int]]:
         """Best tag sequence of each sequence (Viterbi). emissions: (N, T, K); mask: (N, T) or None.

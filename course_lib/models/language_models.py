@@ -207,3 +207,38 @@ class RNNLM(nn.Module):
         with _EvalMode(self):
             return generate(self, start, length, temperature=temperature, top_k=top_k,
                             generator=generator, state=state)
+
+
+class TBPTTLoss:
+    """``loss_fn`` for language-model batches ``(x, y)``, both (N, T) ids, with truncated BPTT.
+
+    The final state of batch k, detached, is the initial state of batch k+1 (deck 000, Part 2: start each segment
+    from the previous segment's last hidden state, back-propagate only inside the segment). :func:`course_lib.training.train` calls
+    :meth:`reset` at the start of every epoch and of validation. Works for any ``model(x, state) ->
+    (logits (N, T, V), state)``, e.g. ``RNNLM`` and ``MLSTMLM``.
+    """
+
+    def __init__(self) -> None:
+        self.state = None
+
+    def reset(self) -> None:
+        """Forget the carried state (the next batch starts from zeros)."""
+        self.state = None
+
+    def __call__(self, model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        x, y = batch
+        logits, state = model(x, self.state)[:2]
+        self.state = detach_state(state)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+def tbptt_batches(ids: torch.Tensor, batch_size: int, seq_len: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Cut a 1-D id stream into N = ``batch_size`` parallel streams and consecutive (x, y) windows.
+
+    ids: (L,). Row n of batch k continues row n of batch k-1, which is what makes carrying the state correct.
+    Returns a list of ``(x, y)``, each (N, <= seq_len), with ``y`` the ids shifted by one.
+    """
+    ids, width = torch.as_tensor(ids, dtype=torch.long), (len(ids) - 1) // batch_size
+    x = ids[: batch_size * width].view(batch_size, width)
+    y = ids[1 : batch_size * width + 1].view(batch_size, width)
+    return [(x[:, i : i + seq_len], y[:, i : i + seq_len]) for i in range(0, width, seq_len)]

@@ -55,7 +55,8 @@ def embedding_forward(idx: np.ndarray, W: np.ndarray):
     ndim = idx.ndim if isinstance(idx, np.ndarray) else 0
     check_array("idx", idx, ("N", "T") if ndim == 2 else ("N",), dims, kind="int")
     if idx.size and (idx.min() < 0 or idx.max() >= dims["V"]):
-        raise ValueError(f"idx must lie in [0, V) = [0, {dims['V']}), got values in [{idx.min()}, {idx.max()}]")
+        V, lo, hi = dims["V"], idx.min(), idx.max()
+        raise ValueError(f"idx must lie in [0, V) = [0, {V}), got values in [{lo}, {hi}]")
     return W[idx], (idx, W.shape, W.dtype)
 
 
@@ -128,14 +129,19 @@ def affine_backward(dout: np.ndarray, cache):
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-x))``, elementwise, without overflow for large ``|x|``.
 
-    Written as ``exp(-log(1 + exp(-x)))`` with ``np.logaddexp(0, -x) = log(1 + exp(-x))``, which never
-    overflows: for x = -1000 it gives exp(-1000) = 0 instead of 1 / (1 + inf) with a warning.
-    Used by the gates of the LSTM and GRU (deck 000 Part 3). Keeps the dtype of ``x``.
+    Only ``exp`` of non-positive numbers is taken: ``1 / (1 + exp(-x))`` where x >= 0 and the equal
+    ``exp(x) / (1 + exp(x))`` where x < 0, so x = -1000 gives 0 instead of 1 / (1 + inf) and an overflow
+    warning. Used by the gates of the LSTM and GRU (deck 000 Part 3). Keeps the dtype (float32/float64) of x.
     """
     x = np.asarray(x)
     if x.dtype not in (np.float32, np.float64):
         raise ValueError(f"x must be float32 or float64, got dtype {x.dtype}")
-    return np.exp(-np.logaddexp(x.dtype.type(0), -x))
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1 + e)
+    return out
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

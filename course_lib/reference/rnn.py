@@ -23,15 +23,8 @@ import numpy as np
 from course_lib.reference.validation import check_array, check_positive_int
 
 __all__ = [
-    "ACTIVATIONS",
-    "rnn_step_forward",
-    "rnn_step_backward",
-    "rnn_forward",
-    "rnn_backward",
-    "truncated_bptt_segments",
-    "rnn_truncated_bptt",
-    "rnn_hidden_jacobians",
-    "rnn_hidden_jacobian_norms",
+    "ACTIVATIONS", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "truncated_bptt_segments", "rnn_truncated_bptt", "rnn_hidden_jacobians", "rnn_hidden_jacobian_norms",
 ]
 
 ACTIVATIONS = ("tanh", "relu", "linear")

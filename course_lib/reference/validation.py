@@ -55,22 +55,13 @@ def check_array(
             np.issubdtype(x.dtype, np.integer) and np.isin(x, (0, 1)).all()
         ):
             raise ValueError(f"{name} must be a boolean mask (bool or 0/1), got dtype {x.dtype}")
-    expected_known = []
     ok = x.ndim == len(shape)
-    for i, d in enumerate(shape):
-        if isinstance(d, str):
-            if d in dims:
-                expected_known.append(dims[d])
-                if ok and x.shape[i] != dims[d]:
-                    ok = False
-            else:
-                expected_known.append(None)
-                if ok:
-                    dims[d] = x.shape[i]
-        else:
-            expected_known.append(d)
-            if ok and d is not None and x.shape[i] != d:
-                ok = False
+    if ok:  # record new symbols first, so a symbol used twice, as in (H, H), is checked against itself
+        for i, d in enumerate(shape):
+            if isinstance(d, str) and d not in dims:
+                dims[d] = x.shape[i]
+        ok = all(d is None or x.shape[i] == (dims[d] if isinstance(d, str) else d) for i, d in enumerate(shape))
+    expected_known = [dims.get(d) if isinstance(d, str) else d for d in shape]
     if not ok:
         known = _fmt(expected_known)
         sym = _fmt(shape)

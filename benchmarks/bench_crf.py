@@ -1,0 +1,142 @@
+"""Benchmark: our batched CRF layer (course_lib.models.crf.CRF) against pytorch-crf (torchcrf.CRF 0.7.2).
+
+Same parameters copied into both, same random ragged batch (batch 64, 50 steps, 20 tags, float32, one
+sequence of full length so that both loop over all 50 steps). Three operations, each timed as the median
+over repeats after a warm-up, ours and pytorch-crf interleaved so that load on the machine hits both alike:
+
+* ``loglik_forward``  — log-likelihood (reduction "mean") with autograd recording, as in a training step;
+* ``loglik_forward_backward`` — the same plus ``backward()`` into emissions and CRF parameters;
+* ``decode`` — Viterbi decoding to lists of tags (under ``no_grad``).
+
+Usage: ``python benchmarks/bench_crf.py [--repeats 30] [--inner 5] [--threads N] [--out PATH]``.
+Writes ``benchmarks/results/crf.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+import torchcrf
+
+from course_lib.models.crf import CRF
+
+HERE = Path(__file__).resolve().parent
+
+
+def make_batch(n: int, t: int, k: int, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    emissions = torch.randn(n, t, k, generator=g)
+    tags = torch.randint(0, k, (n, t), generator=g)
+    lengths = torch.randint(1, t + 1, (n,), generator=g)
+    lengths[0] = t
+    mask = torch.arange(t).unsqueeze(0) < lengths.unsqueeze(1)
+    return emissions, tags, mask
+
+
+def timed(fn, inner: int) -> float:
+    """Milliseconds per call of ``fn``, averaged over ``inner`` back-to-back calls."""
+    start = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - start) * 1e3 / inner
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--tags", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--inner", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave the default)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "crf.json")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    emissions, tags, mask = make_batch(args.batch, args.steps, args.tags, args.seed)
+    ours = CRF(args.tags)
+    theirs = torchcrf.CRF(args.tags, batch_first=True)
+    theirs.load_state_dict(ours.state_dict())
+
+    # Same numbers before timing anything.
+    llh_ours = ours(emissions, tags, mask, reduction="sum").item()
+    llh_theirs = theirs(emissions, tags, mask, reduction="sum").item()
+    assert abs(llh_ours - llh_theirs) <= 1e-4 * abs(llh_theirs), (llh_ours, llh_theirs)
+    assert ours.decode(emissions, mask) == theirs.decode(emissions, mask)
+
+    def ops(crf):
+        x = emissions.clone().requires_grad_(True)
+
+        def fwd():
+            crf(x, tags, mask, reduction="mean")
+
+        def fwd_bwd():
+            crf.zero_grad(set_to_none=True)
+            x.grad = None
+            crf(x, tags, mask, reduction="mean").neg().backward()
+
+        def dec():
+            with torch.no_grad():
+                crf.decode(emissions, mask)
+
+        return {"loglik_forward": fwd, "loglik_forward_backward": fwd_bwd, "decode": dec}
+
+    impls = {"ours": ops(ours), "pytorch_crf": ops(theirs)}
+    results = {}
+    for op in ("loglik_forward", "loglik_forward_backward", "decode"):
+        times = {name: [] for name in impls}
+        for name in impls:
+            for _ in range(args.warmup):
+                impls[name][op]()
+        for _ in range(args.repeats):
+            for name in impls:
+                times[name].append(timed(impls[name][op], args.inner))
+        med = {name: statistics.median(v) for name, v in times.items()}
+        results[op] = {
+            "ours_ms": round(med["ours"], 4),
+            "pytorch_crf_ms": round(med["pytorch_crf"], 4),
+            "speedup": round(med["pytorch_crf"] / med["ours"], 3),
+            "ours_min_ms": round(min(times["ours"]), 4),
+            "pytorch_crf_min_ms": round(min(times["pytorch_crf"]), 4),
+        }
+
+    report = {
+        "benchmark": "batched linear-chain CRF: course_lib.models.crf.CRF vs torchcrf.CRF",
+        "config": {
+            "batch": args.batch, "steps": args.steps, "tags": args.tags, "dtype": "float32",
+            "lengths": "uniform in [1, steps], first sequence full length", "repeats": args.repeats,
+            "calls_per_repeat": args.inner, "warmup_calls": args.warmup, "statistic": "median ms per call",
+            "seed": args.seed,
+        },
+        "environment": {
+            "torch": torch.__version__, "pytorch_crf": torchcrf.__version__, "python": platform.python_version(),
+            "machine": platform.machine(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "device": "cpu",
+        },
+        "check": {"loglik_sum_ours": llh_ours, "loglik_sum_pytorch_crf": llh_theirs, "decode_identical": True},
+        "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+    print(f"CRF benchmark: batch {args.batch}, {args.steps} steps, {args.tags} tags, float32, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); median ms per call")
+    print(f"{'operation':<26}{'ours':>10}{'pytorch-crf':>14}{'speed-up':>10}")
+    for op, r in results.items():
+        print(f"{op:<26}{r['ours_ms']:>10.3f}{r['pytorch_crf_ms']:>14.3f}{r['speedup']:>9.2f}x")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Run a submission's code in a sandboxed child process and collect what its functions return.
+
+Why a separate process: a notebook's test cells run in the student's own kernel, where the student's code
+can replace anything (``np.allclose``, the checker, IPython's traceback printer).  So the grade is never
+decided there.  Instead the grader (trusted) hands the submission's code cells to a *zygote* — a small,
+single-threaded helper process that has imported NumPy once — which forks one child per phase.  The child
+
+1. sets resource limits (address space, CPU seconds, file size) and silences stdin/stdout/stderr;
+2. imports the oracle functions to inject for this phase (lower-level functions already graded);
+3. installs an audit hook (PEP 578; it cannot be removed) that refuses: reading anything under the course
+   repository or the nbgrader course root (solutions, source notebooks, other students, the oracles),
+   writing anywhere but its output folder, importing ``course_lib``/``torch``/``torchcrf`` (using the
+   course's reference implementation instead of writing the code), starting processes, ``ctypes``,
+   sockets and ``gc``/tracing introspection;
+4. executes the code cells, then calls the drivers (:mod:`course_lib.grading.drivers`) on each case and
+   saves the returned arrays with ``np.savez``.
+
+The judge (:mod:`course_lib.grading.judge`) loads the arrays with ``allow_pickle=False`` and compares them
+in the trusted process, so nothing the student's code does to NumPy or to the checker can change a verdict.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import json
+import os
+import pickle
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from course_lib.grading import drivers
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN_IMPORTS = ("course_lib", "torch", "torchcrf", "functorch")
+_BLOCKED_EVENTS = (
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+    "pty.spawn", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata", "ctypes.call_function",
+    "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at", "socket.connect", "socket.bind",
+    "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.settrace", "sys.setprofile",
+    "sys._current_frames", "os.kill", "os.killpg", "signal.pthread_kill", "os.chdir", "os.chroot",
+)
+_WRITE_EVENTS = ("os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.truncate", "os.chmod",
+                 "os.chown", "os.link", "os.symlink", "os.mkdir", "os.utime", "shutil.copyfile",
+                 "shutil.move")
+
+
+class CellTimeout(BaseException):
+    """Raised by the per-cell alarm (a BaseException so that ``except Exception`` does not swallow it)."""
+
+
+def strip_magics(source: str) -> str:
+    """Drop IPython-only lines (``%magic``, ``!shell``); a ``%%cell`` magic drops the whole cell."""
+    if source.lstrip().startswith("%%"):
+        return ""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _install_audit_hook(deny_read: list[str], allow_read: list[str], allow_write: str, violations: list):
+    deny_read = [os.path.realpath(p) for p in deny_read]
+    allow_read = [os.path.realpath(p) for p in allow_read]
+    allow_write = os.path.realpath(allow_write)
+
+    def under(path, roots):
+        return any(path == r or path.startswith(r + os.sep) for r in roots)
+
+    def hook(event, args):
+        if event == "open":
+            path, mode = args[0], args[1]
+            if isinstance(path, int) or path is None:
+                return
+            real = os.path.realpath(os.fsdecode(path))
+            writing = (isinstance(mode, str) and any(ch in mode for ch in "wax+")) or (
+                isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC))
+            if writing and not (under(real, [allow_write]) or real == os.devnull):
+                raise PermissionError(f"the grader does not allow writing {real}")
+            if under(real, deny_read) and not under(real, allow_read + [allow_write]):
+                violations.append(f"tried to read {real}")
+                raise PermissionError(f"the grader does not allow reading {real}")
+        elif event == "import":
+            name = args[0] or ""
+            if name.split(".")[0] in FORBIDDEN_IMPORTS and name not in sys.modules:
+                violations.append(f"imported {name}")
+                raise ImportError(f"importing {name} is not allowed in a graded submission: write the code")
+        elif event in _WRITE_EVENTS:
+            target = args[0] if args else None
+            if isinstance(target, (str, bytes, os.PathLike)):
+                if not under(os.path.realpath(os.fsdecode(target)), [allow_write]):
+                    raise PermissionError(f"the grader does not allow {event} here")
+        elif event in _BLOCKED_EVENTS or event.startswith(("os.exec", "os.spawn", "os.posix_spawn")):
+            violations.append(f"used {event}")
+            raise PermissionError(f"{event} is not allowed in a graded submission")
+
+    sys.addaudithook(hook)
+
+
+def _alarm(seconds: float):
+    def handler(signum, frame):
+        raise CellTimeout(f"took longer than {seconds:g} s")
+
+    signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def _write_json(path: Path, obj):
+    with open(path, "w") as fh:
+        json.dump(obj, fh)
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 400 else text[:400] + " ..."
+
+
+def run_child(request_path: str, out_dir: str) -> None:
+    """Body of the sandboxed child (see the module docstring). Never returns normally: it ``_exit`` s."""
+    out = Path(out_dir)
+    with open(request_path, "rb") as fh:
+        req = pickle.load(fh)
+    mem = int(req.get("mem_bytes", 2 << 30))
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    cpu = int(req.get("cpu_seconds", 60))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    os.environ["MPLBACKEND"] = "Agg"
+    oracles = {}
+    for part in req["parts"]:
+        for fn, target in part["inject"].items():
+            module, attr = target.split(":")
+            oracles[fn] = getattr(importlib.import_module(module), attr)
+    violations: list[str] = []
+    os.chdir(out)
+    _install_audit_hook(req["deny_read"], req["allow_read"], str(out), violations)
+
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    cell_errors = []
+    for k, source in enumerate(req["cells"]):
+        code = strip_magics(source)
+        if not code.strip():
+            continue
+        try:
+            _alarm(req.get("cell_seconds", 10.0))
+            exec(compile(code, f"<cell {k}>", "exec"), ns)  # noqa: S102 - the point of the sandbox
+        except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, CellTimeout too
+            cell_errors.append(f"code cell {k}: {_describe(exc)}")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    _write_json(out / "cells.json", {"errors": cell_errors[:20], "violations": violations[:20]})
+
+    for part in req["parts"]:
+        driver = getattr(drivers, part["name"])
+        variants = [("own", {})] + ([("injected", part["inject"])] if part["inject"] else [])
+        for label, inject in variants:
+            saved = {fn: ns.get(fn) for fn in inject}
+            ns.update({fn: oracles[fn] for fn in inject})
+            for idx, inputs in part["cases"]:
+                stem = f"{part['name']}__{idx}__{label}"
+                start = len(violations)
+                try:
+                    _alarm(part.get("case_seconds", 10.0))
+                    result = driver(ns, inputs)
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    np.savez(out / f"{stem}.npz", **result)
+                    status = {"ok": True}
+                except BaseException as exc:  # noqa: BLE001
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    status = {"ok": False, "error": _describe(exc)}
+                status["violations"] = violations[start:][:5]
+                try:
+                    _write_json(out / f"{stem}.json", status)
+                except BaseException:  # noqa: BLE001
+                    pass
+            for fn, value in saved.items():
+                if value is None:
+                    ns.pop(fn, None)
+                else:
+                    ns[fn] = value
+    _write_json(out / "done.json", {"violations": violations[:20]})
+    os._exit(0)
+
+
+# ------------------------------------------------------------------------------------------- zygote
+def _serve() -> None:
+    """Zygote loop: read one JSON request per line on stdin, fork a child, answer one JSON line."""
+    inp, outp = sys.stdin.buffer, sys.stdout
+    for line in inp:
+        req = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                run_child(req["request"], req["out"])
+            finally:
+                os._exit(70)
+        deadline = time.monotonic() + float(req["timeout"])
+        status = "timeout"
+        code = None
+        while time.monotonic() < deadline:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                code = os.waitstatus_to_exitcode(st)
+                status = "ok" if code == 0 else "died"
+                break
+            time.sleep(0.003)
+        if status == "timeout":
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+        outp.write(json.dumps({"status": status, "code": code}) + "\n")
+        outp.flush()
+
+
+class Zygote:
+    """Handle on the zygote process (started lazily, restarted if it dies). Thread-safe."""
+
+    def __init__(self):
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def _start(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JPY_", "NBGRADER"))}
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "course_lib.grading.sandbox", "serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd="/",
+            start_new_session=True)
+
+    def run(self, request_path: str, out_dir: str, timeout: float) -> dict:
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._start()
+            msg = json.dumps({"request": request_path, "out": out_dir, "timeout": timeout}) + "\n"
+            try:
+                self._proc.stdin.write(msg.encode())
+                self._proc.stdin.flush()
+                line = self._proc.stdout.readline()
+                return json.loads(line)
+            except (BrokenPipeError, json.JSONDecodeError, ValueError):
+                self.close()
+                return {"status": "died", "code": None}
+
+    def close(self):
+        if self._proc is not None:
+            try:
+                self._proc.kill()
+                self._proc.wait(timeout=5)
+            except Exception:  # noqa: BLE001
+                pass
+            self._proc = None
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
+    _serve()
