@@ -1,9 +1,10 @@
 """The one training loop of the course, with seeding, gradient-norm clipping, checkpoints and exact resume.
 
 Batches are any iterable of tuples and ``loss_fn(model, batch) -> scalar tensor`` hides what a batch means, so the
-same :func:`train` fits Bengio's LM, the RNN/mLSTM language models (truncated BPTT via
-:class:`~course_lib.models.language_models.TBPTTLoss`, deck 000, Part 2) and the LSTM classifier. Clipping rescales the whole gradient when its norm exceeds a threshold
-(Pascanu et al., 2013; the norm-clipping pseudo-code of deck 000, Part 2); the norm *before* clipping is logged.
+same :func:`train` fits Bengio's LM, the RNN/mLSTM language models (truncated BPTT, deck 000, Part 2, via
+:class:`~course_lib.models.language_models.TBPTTLoss`) and the LSTM classifier. Clipping rescales the whole
+gradient when its norm exceeds a threshold (Pascanu et al., 2013; the norm-clipping pseudo-code of deck 000,
+Part 2); the norm *before* clipping is logged.
 """
 
 from __future__ import annotations

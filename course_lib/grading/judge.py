@@ -225,3 +225,20 @@ def check(assignment: str, part: str, *functions, hidden: bool = False) -> PartR
         raise AssertionError(f"{part}: {sum(1 for _, pr in checked if pr)} of {len(checked)} checks failed "
                              "(see above)")
     return res
+
+
+def cells_for_grading(nb, assignment: str) -> list[str]:
+    """The code the sandbox runs: every code cell except test cells and the spec's ``SKIP_CELLS``
+    (demonstrations that only make plots); cells a student added are included."""
+    skip = getattr(spec(assignment), "SKIP_CELLS", set())
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            continue
+        if meta.get("grade_id") in skip:
+            continue
+        cells.append(cell.source)
+    return cells

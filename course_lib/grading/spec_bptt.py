@@ -253,3 +253,4 @@ PARTS = {p.name: p for p in [
     Part("train_char_lm", 3, train_cases, train_verify, phase=4, inject={**_STEPS, **_SEQ, **_TRAIN},
          timeout=60.0),
 ]}
+SKIP_CELLS = {"experiment"}

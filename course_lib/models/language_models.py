@@ -4,6 +4,7 @@ Deck 000, Part 1 ("Neural Language Model based on FFNN by Bengio et al. (2003)")
 language model, truncated BPTT). Everything is batch-first and works on integer ids, so the same classes
 serve characters, bytes or words: the vocabulary is whatever the ids index.
 
+:class:`TBPTTLoss` and :func:`tbptt_batches` are the truncated-BPTT plumbing for :func:`course_lib.training.train`.
 Sampling (:func:`sample_next`) divides the logits by a temperature ``tau`` before the softmax,
 ``p_i ∝ exp(z_i / tau)``: ``tau -> 0`` tends to greedy argmax decoding, ``tau = 1`` samples the model's own
 distribution and ``tau > 1`` flattens it (Karpathy's min-char-rnn / "The unreasonable effectiveness of RNNs").
@@ -213,9 +214,9 @@ class TBPTTLoss:
     """``loss_fn`` for language-model batches ``(x, y)``, both (N, T) ids, with truncated BPTT.
 
     The final state of batch k, detached, is the initial state of batch k+1 (deck 000, Part 2: start each segment
-    from the previous segment's last hidden state, back-propagate only inside the segment). :func:`course_lib.training.train` calls
-    :meth:`reset` at the start of every epoch and of validation. Works for any ``model(x, state) ->
-    (logits (N, T, V), state)``, e.g. ``RNNLM`` and ``MLSTMLM``.
+    from the previous segment's last hidden state, back-propagate only inside the segment; Williams & Peng, 1990).
+    :func:`course_lib.training.train` calls :meth:`reset` at the start of every epoch and of validation. Works
+    for any ``model(x, state) -> (logits (N, T, V), state, ...)``, e.g. ``RNNLM`` and ``MLSTMLM``.
     """
 
     def __init__(self) -> None:

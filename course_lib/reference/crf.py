@@ -151,10 +151,13 @@ def marginals(emissions, mask, transitions, start, end):
     mask, _ = check_crf_inputs(emissions, mask, transitions, start, end)
     log_alpha, log_beta = forward_backward(emissions, mask, transitions, start, end)
     log_z = logsumexp(log_alpha[:, -1] + end, axis=1)                                   # (N,)
-    node = np.exp(log_alpha + log_beta - log_z[:, None, None]) * mask[:, :, None]
-    pair = np.exp(log_alpha[:, :-1, :, None] + transitions
-                  + (emissions[:, 1:] + log_beta[:, 1:])[:, :, None, :]
-                  - log_z[:, None, None, None]) * mask[:, 1:, None, None]
+    # Padded positions are set to log 0 = -inf *before* exp (multiplying by the mask afterwards would turn an
+    # overflow there into inf * 0 = nan).
+    log_node = log_alpha + log_beta - log_z[:, None, None]
+    log_pair = (log_alpha[:, :-1, :, None] + transitions + (emissions[:, 1:] + log_beta[:, 1:])[:, :, None, :]
+                - log_z[:, None, None, None])
+    node = np.exp(np.where(mask[:, :, None], log_node, -np.inf))
+    pair = np.exp(np.where(mask[:, 1:, None, None], log_pair, -np.inf))
     return node, pair, log_z
 
 

@@ -152,12 +152,12 @@ class _Table:
         new_row[1:] = np.any(grams[1:, :-1] != grams[:-1, :-1], axis=1)  # all False for m = 1
         starts = np.flatnonzero(new_row)
         self.indptr = np.append(starts, G)
-        self.grams = grams
-        self.words = np.ascontiguousarray(grams[:, -1])
+        self.grams = grams.astype(np.int32)  # ids fit in int32; halves the memory
+        self.words = np.ascontiguousarray(self.grams[:, -1])
         self.counts = {"raw": raw.astype(np.float64), "kn": kn.astype(np.float64)}
         self.totals = {kind: np.add.reduceat(c, starts) for kind, c in self.counts.items()}
         self.ntypes = np.diff(self.indptr).astype(np.float64)
-        contexts = zip(*[col.tolist() for col in grams[starts, :-1].T], strict=True) if m > 1 else [()]
+        contexts = zip(*[col.tolist() for col in self.grams[starts, :-1].T], strict=True) if m > 1 else [()]
         self.row: dict[tuple[int, ...], int] = dict(zip(contexts, range(len(starts)), strict=True))
 
     def lookup(self, h: tuple, kind: str = "raw") -> tuple[np.ndarray, np.ndarray, float, float] | None:
@@ -308,7 +308,7 @@ class NGramLM:
                 continue  # context never seen at this order: P(w | h) = P(w | h')
             c, total, ntypes = found
             D = self.discounts[m - 1]
-            p = max(c - D, 0.0) / total + D * ntypes / total * p
+            p = max(c - D, 0.0) / total + D * ntypes / total / V
         return p
 
     def distribution(self, context=()) -> np.ndarray:
