@@ -8,7 +8,8 @@ over repeats after a warm-up, ours and pytorch-crf interleaved so that load on t
 * ``loglik_forward_backward`` — the same plus ``backward()`` into emissions and CRF parameters;
 * ``decode`` — Viterbi decoding to lists of tags (under ``no_grad``).
 
-Usage: ``python benchmarks/bench_crf.py [--repeats 30] [--inner 5] [--threads N] [--out PATH]``.
+Usage: ``python benchmarks/bench_crf.py [--repeats 30] [--inner 5] [--threads 1 2] [--out PATH]``
+(each thread count in turn; default: 1 and torch's default).
 Writes ``benchmarks/results/crf.json`` and prints a table.
 """
 
@@ -48,6 +49,28 @@ def timed(fn, inner: int) -> float:
     return (time.perf_counter() - start) * 1e3 / inner
 
 
+def run_all(impls, args) -> dict:
+    """Median (and min) ms per call of every operation, ours and pytorch-crf interleaved."""
+    results = {}
+    for op in ("loglik_forward", "loglik_forward_backward", "decode"):
+        times = {name: [] for name in impls}
+        for name in impls:
+            for _ in range(args.warmup):
+                impls[name][op]()
+        for _ in range(args.repeats):
+            for name in impls:
+                times[name].append(timed(impls[name][op], args.inner))
+        med = {name: statistics.median(v) for name, v in times.items()}
+        results[op] = {
+            "ours_ms": round(med["ours"], 4),
+            "pytorch_crf_ms": round(med["pytorch_crf"], 4),
+            "speedup": round(med["pytorch_crf"] / med["ours"], 3),
+            "ours_min_ms": round(min(times["ours"]), 4),
+            "pytorch_crf_min_ms": round(min(times["pytorch_crf"]), 4),
+        }
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=64)
@@ -56,12 +79,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--inner", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave the default)")
+    ap.add_argument("--threads", type=int, nargs="+", default=None,
+                    help="torch thread counts to time (default: 1 and torch's default)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "crf.json")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    default_threads = torch.get_num_threads()
+    args.threads = args.threads or sorted({1, default_threads})
     torch.manual_seed(args.seed)
 
     emissions, tags, mask = make_batch(args.batch, args.steps, args.tags, args.seed)
@@ -94,22 +118,10 @@ def main() -> None:
 
     impls = {"ours": ops(ours), "pytorch_crf": ops(theirs)}
     results = {}
-    for op in ("loglik_forward", "loglik_forward_backward", "decode"):
-        times = {name: [] for name in impls}
-        for name in impls:
-            for _ in range(args.warmup):
-                impls[name][op]()
-        for _ in range(args.repeats):
-            for name in impls:
-                times[name].append(timed(impls[name][op], args.inner))
-        med = {name: statistics.median(v) for name, v in times.items()}
-        results[op] = {
-            "ours_ms": round(med["ours"], 4),
-            "pytorch_crf_ms": round(med["pytorch_crf"], 4),
-            "speedup": round(med["pytorch_crf"] / med["ours"], 3),
-            "ours_min_ms": round(min(times["ours"]), 4),
-            "pytorch_crf_min_ms": round(min(times["pytorch_crf"]), 4),
-        }
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        results[f"threads={threads}"] = run_all(impls, args)
+    torch.set_num_threads(default_threads)
 
     report = {
         "benchmark": "batched linear-chain CRF: course_lib.models.crf.CRF vs torchcrf.CRF",
@@ -121,7 +133,7 @@ def main() -> None:
         },
         "environment": {
             "torch": torch.__version__, "pytorch_crf": torchcrf.__version__, "python": platform.python_version(),
-            "machine": platform.machine(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "machine": platform.machine(), "cpu_count": os.cpu_count(), "torch_default_threads": default_threads,
             "device": "cpu",
         },
         "check": {"loglik_sum_ours": llh_ours, "loglik_sum_pytorch_crf": llh_theirs, "decode_identical": True},
@@ -131,10 +143,12 @@ def main() -> None:
     args.out.write_text(json.dumps(report, indent=2) + "\n")
 
     print(f"CRF benchmark: batch {args.batch}, {args.steps} steps, {args.tags} tags, float32, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); median ms per call")
-    print(f"{'operation':<26}{'ours':>10}{'pytorch-crf':>14}{'speed-up':>10}")
-    for op, r in results.items():
-        print(f"{op:<26}{r['ours_ms']:>10.3f}{r['pytorch_crf_ms']:>14.3f}{r['speedup']:>9.2f}x")
+          f"torch {torch.__version__}; median ms per call over {args.repeats} repeats")
+    print(f"{'threads':<9}{'operation':<26}{'ours':>10}{'pytorch-crf':>14}{'speed-up':>10}")
+    for threads, rows in results.items():
+        for op, r in rows.items():
+            print(f"{threads.split('=')[1]:<9}{op:<26}{r['ours_ms']:>10.3f}{r['pytorch_crf_ms']:>14.3f}"
+                  f"{r['speedup']:>9.2f}x")
     print(f"wrote {args.out}")
 
 

@@ -88,17 +88,16 @@ def test_ud_pos_counts_and_tagset():
 
 
 def test_uner_counts_tagset_and_draft_cleanup():
-    counts = {s: len(D.load_uner(s)) for s in ("train", "dev", "test")}
-    assert counts == {"train": 12_543, "dev": 2_001, "test": 2_077}
-    train = D.load_uner("train")
+    splits = {s: D.load_uner(s) for s in ("train", "dev", "test")}
+    assert {s: len(v) for s, v in splits.items()} == {"train": 12_543, "dev": 2_001, "test": 2_077}
+    for sents in splits.values():
+        assert {t for _, ts in sents for t in ts} == set(UNER_TAGS)
+    train = splits["train"]
     tags = Counter(t for _, ts in train for t in ts)
-    assert set(tags) == set(UNER_TAGS)
     assert (tags["B-PER"], tags["B-LOC"], tags["B-ORG"]) == (2_873, 2_698, 1_434)  # manifest, after mapping
     assert all(iob2_errors(ts) == [] for _, ts in train)  # so no I-X repair is needed
     raw = Counter(t for _, ts in read_uner(registry.fetch("uner_english_ewt", "train")) for t in ts)
     assert (raw["B-OTH"], raw["B-O"]) == (888, 540)  # the draft tags the clean-up removed
-    for split in ("dev", "test"):
-        assert {t for _, ts in D.load_uner(split) for t in ts} == set(UNER_TAGS)
 
 
 def test_wnut17_counts_and_tagset():
@@ -123,19 +122,20 @@ def test_a_corrupted_mirror_is_not_hidden_by_the_fallback(tmp_path, monkeypatch,
 
 # ------------------------------------------------------------------------------------- malformed input
 @pytest.mark.parametrize(("reader", "good", "bad", "line", "msg"), [
-    (read_conllu, "1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "2\tthere\tthere\tADV\t_\t_\n", 3, "10 tab-separated"),
-    (read_conllu, "1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "2\tthere\tthere\tFOO\t_\t_\t1\tx\t_\t_\n", 3,
+    (read_conllu, "# text = Hi there\n1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "2\tthere\tthere\tADV\t_\t_\n", 3,
+     "10 tab-separated"),
+    (read_conllu, "1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "2\tthere\tthere\tFOO\t_\t_\t1\tx\t_\t_\n", 2,
      "unknown UPOS tag 'FOO'"),
-    (read_conllu, "1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "3\tthere\tthere\tADV\t_\t_\t1\tx\t_\t_\n", 3,
+    (read_conllu, "1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "3\tthere\tthere\tADV\t_\t_\t1\tx\t_\t_\n", 2,
      "expected word ID 2"),
-    (read_uner, "1\tHi\tO\n", "2\tthere\n", 3, "3 or 5"),
-    (read_uner, "1\tHi\tO\n", "2\tthere\tX-PER\t-\t-\n", 3, "not IOB2"),
-    (read_wnut, "Hi\tO\n", "there O\n", 3, "token<TAB>tag"),
-    (read_wnut, "Hi\tO\n", "there\tB-PER\n", 3, "unknown WNUT-17 tag"),
+    (read_uner, "# sent_id = s1\n# text = Hi there\n1\tHi\tO\n", "2\tthere\n", 4, "3 or 5"),
+    (read_uner, "1\tHi\tO\n", "2\tthere\tX-PER\t-\t-\n", 2, "not IOB2"),
+    (read_wnut, "Hi\tO\n\t\nYo\tO\n", "there O\n", 4, "token<TAB>tag"),
+    (read_wnut, "Hi\tO\n", "there\tB-PER\n", 2, "unknown WNUT-17 tag"),
 ])
 def test_malformed_line_names_file_and_line(tmp_path, reader, good, bad, line, msg):
     path = tmp_path / "broken.txt"
-    path.write_text("# sent_id = s1\n" + good + bad + "\n")
+    path.write_text(good + bad + "\n")
     with pytest.raises(ValueError, match=re.escape(f"{path}:{line}: ") + ".*" + re.escape(msg)):
         reader(path)
 
@@ -207,7 +207,7 @@ def test_fallback_data_has_the_real_shapes(offline, capsys):
     assert {t for _, ts in D.load_uner("train") for t in ts} == set(UNER_TAGS)
     assert {t for _, ts in D.load_wnut17("train") for t in ts} == set(WNUT_TAGS)
     assert all(":" not in v.split()[0] for v in D.load_kjv())
-    assert len(capsys.readouterr().err.splitlines()) == 8  # one line per fallback call
+    assert len(capsys.readouterr().err.splitlines()) == 7  # one line per loader call
 
 
 def test_network_failure_falls_back_with_one_line(monkeypatch, tmp_path, capsys):

@@ -30,9 +30,13 @@ WNUT_TAGS = ("O",) + tuple(f"{p}-{t}" for t in WNUT_TYPES for p in "BI")
 UNER_DRAFT_TO_O = frozenset({"B-OTH", "I-OTH", "B-O"})
 
 Sentence = tuple[list[str], list[str]]
-_WORD_ID = re.compile(r"[1-9][0-9]*\Z")
 _SKIP_ID = re.compile(r"([1-9][0-9]*-[1-9][0-9]*|[0-9]+\.[1-9][0-9]*)\Z")  # multiword token / empty node
 _IOB2 = re.compile(r"(O|[BI]-\S+)\Z")
+
+
+def _is_int(s: str) -> bool:
+    """A word ID: ASCII digits, no leading zero."""
+    return s.isascii() and s.isdigit() and s[0] != "0"
 
 
 def open_text(path: str | Path) -> io.TextIOBase:
@@ -73,15 +77,15 @@ def read_conllu(path: str | Path, column: int = 3, text: str | None = None) -> l
         if line.startswith("#"):
             continue
         cols = line.split("\t")
-        where = f"{path}:{lineno}"
         if len(cols) != 10:
-            raise ValueError(f"{where}: expected 10 tab-separated CoNLL-U columns, got {len(cols)}: {line[:80]!r}")
-        if _SKIP_ID.match(cols[0]):
+            raise ValueError(f"{path}:{lineno}: expected 10 tab-separated CoNLL-U columns, got {len(cols)}: "
+                             f"{line[:80]!r}")
+        if not _is_int(cols[0]) and _SKIP_ID.match(cols[0]):
             continue
-        if not _WORD_ID.match(cols[0]) or int(cols[0]) != len(words) + 1:
-            raise ValueError(f"{where}: expected word ID {len(words) + 1}, got {cols[0]!r}")
+        if not _is_int(cols[0]) or int(cols[0]) != len(words) + 1:
+            raise ValueError(f"{path}:{lineno}: expected word ID {len(words) + 1}, got {cols[0]!r}")
         if column == 3 and cols[3] not in UPOS_TAGS:
-            raise ValueError(f"{where}: unknown UPOS tag {cols[3]!r}")
+            raise ValueError(f"{path}:{lineno}: unknown UPOS tag {cols[3]!r}")
         words.append(cols[1])
         tags.append(cols[column])
     if words:
@@ -98,6 +102,7 @@ def read_uner(path: str | Path, text: str | None = None) -> list[Sentence]:
     out: list[Sentence] = []
     toks: list[str] = []
     tags: list[str] = []
+    seen_tags: set[str] = set()
     for lineno, line in _lines(path, text):
         if not line.strip():
             if toks:
@@ -107,14 +112,15 @@ def read_uner(path: str | Path, text: str | None = None) -> list[Sentence]:
         if line.startswith("#"):
             continue
         cols = line.split("\t")
-        where = f"{path}:{lineno}"
         if len(cols) < 3:
-            raise ValueError(f"{where}: expected 3 or 5 tab-separated columns (index, token, tag, ...), "
+            raise ValueError(f"{path}:{lineno}: expected 3 or 5 tab-separated columns (index, token, tag, ...), "
                              f"got {len(cols)}: {line[:80]!r}")
-        if not _WORD_ID.match(cols[0]) or int(cols[0]) != len(toks) + 1:
-            raise ValueError(f"{where}: expected token index {len(toks) + 1}, got {cols[0]!r}")
-        if not _IOB2.match(cols[2]):
-            raise ValueError(f"{where}: tag {cols[2]!r} is not IOB2 (O, B-TYPE or I-TYPE)")
+        if not _is_int(cols[0]) or int(cols[0]) != len(toks) + 1:
+            raise ValueError(f"{path}:{lineno}: expected token index {len(toks) + 1}, got {cols[0]!r}")
+        if cols[2] not in seen_tags:
+            if not _IOB2.match(cols[2]):
+                raise ValueError(f"{path}:{lineno}: tag {cols[2]!r} is not IOB2 (O, B-TYPE or I-TYPE)")
+            seen_tags.add(cols[2])
         toks.append(cols[1])
         tags.append(cols[2])
     if toks:
@@ -138,11 +144,10 @@ def read_wnut(path: str | Path, text: str | None = None) -> list[Sentence]:
                 toks, tags = [], []
             continue
         cols = line.split("\t")
-        where = f"{path}:{lineno}"
         if len(cols) != 2 or not cols[0]:
-            raise ValueError(f"{where}: expected 'token<TAB>tag', got {line[:80]!r}")
+            raise ValueError(f"{path}:{lineno}: expected 'token<TAB>tag', got {line[:80]!r}")
         if cols[1] not in WNUT_TAGS:
-            raise ValueError(f"{where}: unknown WNUT-17 tag {cols[1]!r}")
+            raise ValueError(f"{path}:{lineno}: unknown WNUT-17 tag {cols[1]!r}")
         toks.append(cols[0])
         tags.append(cols[1])
     if toks:

@@ -184,7 +184,7 @@ def _cell_backward(dy, dc_next, gates, c_prev, tanh_c, P, consts, da, dc_prev, s
     np.multiply(dc, c_prev, out=df)  # δf̄^t = δc^t ⊙ c^{t-1} ⊙ σ'(f̄^t)
     np.multiply(dc, i, out=dz)  # δz̄^t = δc^t ⊙ i^t ⊙ g'(z̄^t)
     da[:, : 3 * H] *= deriv[:, : 3 * H]
-    pass  # what step t-1 receives: δc^t ⊙ f^t (+ peephole terms)
+    dc *= f  # what step t-1 receives: δc^t ⊙ f^t (+ peephole terms)
     if P is not None:
         dc += P[0] * di
         dc += P[1] * df

@@ -207,7 +207,9 @@ class NGramLM:
       ``c_KN(h w) = N1+(. h w)``, the number of distinct tokens seen before ``h w``. The unigram level is
       interpolated with the uniform distribution 1/V, so every token (``<unk>`` included) gets mass. A
       context never seen at some order backs off entirely: ``P(w | h) = P(w | h')``. Since D <= 1 <= every
-      count, each level sums to 1 exactly.
+      count, each level sums to 1 exactly. This is the textbook form: continuation counts are used for every
+      lower-order n-gram, also those that start with ``<s>`` (which have no left neighbour but ``<s>``;
+      KenLM keeps raw counts for those, Heafield et al. 2013).
     """
 
     def __init__(self, order: int, smoothing: str = "mle", k: float = 1.0, discount=0.75, min_count: int = 1):
@@ -308,7 +310,7 @@ class NGramLM:
                 continue  # context never seen at this order: P(w | h) = P(w | h')
             c, total, ntypes = found
             D = self.discounts[m - 1]
-            p = max(c - D, 0.0) / total + D * ntypes / total / V
+            p = max(c - D, 0.0) / total + D * ntypes / total * p
         return p
 
     def distribution(self, context=()) -> np.ndarray:

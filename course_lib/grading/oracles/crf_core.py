@@ -79,8 +79,8 @@ def crf_marginals(E, mask, A, start, end):
         nxt = _logsumexp(A[None] + (E[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
         beta[:, t] = np.where(mask[:, t + 1, None], nxt, beta[:, t + 1])
     logZ = _logsumexp(alpha[:, -1] + end, axis=1)
-    unary = np.exp(alpha + beta - logZ[:, None, None]) * mask[:, :, None]
+    unary = np.exp(np.where(mask[:, :, None], alpha + beta - logZ[:, None, None], -np.inf))
     pair = (alpha[:, :-1, :, None] + A[None, None] + (E[:, 1:] + beta[:, 1:])[:, :, None, :]
             - logZ[:, None, None, None])
-    pairwise = np.exp(pair) * mask[:, 1:, None, None]
+    pairwise = np.exp(np.where(mask[:, 1:, None, None], pair, -np.inf))
     return unary, pairwise

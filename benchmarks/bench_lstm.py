@@ -1,0 +1,142 @@
+"""Benchmark: the NumPy reference LSTM (course_lib.reference.lstm) against torch.nn.LSTM, on the CPU.
+
+One training step's worth of work on each side -- forward over the whole sequence, then backward to the
+input, the initial states and all weights -- in float32, batch 32, 64 steps, input = hidden = 256, in
+the same process with the same weights and the same number of threads for NumPy's BLAS and torch.
+Runs alternate (NumPy, torch, NumPy, ...) after a warm-up so that a load change on a shared machine hits
+both; the ratio of the medians is the headline number, the median of the per-pair ratios is reported too.
+
+    .venv/bin/python benchmarks/bench_lstm.py [--threads 1] [--repeats 15]
+
+Writes benchmarks/results/lstm.json (numbers and machine info) and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from course_lib.reference.lstm import from_torch_lstm, lstm_backward, lstm_forward
+
+GOAL = 1.5  # numpy time / torch time
+RESULTS = Path(__file__).resolve().parent / "results" / "lstm.json"
+
+
+def limit_threads(n: int):
+    """Use ``n`` threads in torch and in NumPy's BLAS (via threadpoolctl, which scikit-learn brings)."""
+    torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        return None, []
+    limiter = threadpool_limits(limits=n, user_api="blas")
+    info = [{k: d.get(k) for k in ("internal_api", "prefix", "version", "num_threads", "architecture")}
+            for d in threadpool_info()]
+    return limiter, info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=64)
+    parser.add_argument("--hidden", type=int, default=256, help="input size = hidden size")
+    parser.add_argument("--threads", type=int, default=1, help="threads for both NumPy's BLAS and torch")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    N, T, D = args.batch, args.steps, args.hidden
+    H = D
+    _limiter, blas_info = limit_threads(args.threads)
+
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(D, H, batch_first=True)  # float32
+    Wx, Wh, b = from_torch_lstm(*[p.detach().numpy() for p in
+                                  (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)])
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, T, D), dtype=np.float32)
+    dout = rng.standard_normal((N, T, H), dtype=np.float32)
+    h0 = np.zeros((N, H), np.float32)
+    c0 = np.zeros((N, H), np.float32)
+    dout_t = torch.from_numpy(dout)
+
+    def run_numpy():
+        _, _, cache = lstm_forward(x, h0, c0, Wx, Wh, b)
+        return lstm_backward(dout, cache)
+
+    def run_torch():
+        lstm.zero_grad(set_to_none=True)
+        xt = torch.from_numpy(x).requires_grad_(True)
+        h0t = torch.zeros(1, N, H, requires_grad=True)
+        c0t = torch.zeros(1, N, H, requires_grad=True)
+        out, _ = lstm(xt, (h0t, c0t))
+        out.backward(dout_t)
+        return xt.grad, lstm.weight_hh_l0.grad
+
+    # Same computation on both sides (float32 round-off only).
+    dx, _, _, _, dWh, _, _ = run_numpy()
+    dxt, dWht = run_torch()
+    max_dx = float(np.abs(dx - dxt.numpy()).max())
+    max_dWh = float(np.abs(dWh - dWht.numpy().T).max())
+    assert max_dx < 1e-3 and max_dWh < 1e-2, (max_dx, max_dWh)
+
+    for _ in range(args.warmup):
+        run_numpy()
+        run_torch()
+    times = {"numpy": [], "torch": []}
+    for _ in range(args.repeats):
+        for name, fn in (("numpy", run_numpy), ("torch", run_torch)):
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(1e3 * (time.perf_counter() - t0))
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ratio = med["numpy"] / med["torch"]
+    pair_ratio = statistics.median(a / b for a, b in zip(times["numpy"], times["torch"], strict=True))
+    result = {
+        "benchmark": "LSTM forward + backward (input, initial states and weight gradients), CPU",
+        "config": {"batch": N, "steps": T, "input_size": D, "hidden_size": H, "dtype": "float32",
+                   "repeats": args.repeats, "warmup": args.warmup, "threads": args.threads},
+        "numpy_ms": {"median": round(med["numpy"], 2), "min": round(min(times["numpy"]), 2),
+                     "all": [round(t, 2) for t in times["numpy"]]},
+        "torch_ms": {"median": round(med["torch"], 2), "min": round(min(times["torch"]), 2),
+                     "all": [round(t, 2) for t in times["torch"]]},
+        "ratio_numpy_over_torch": round(ratio, 3),
+        "median_pairwise_ratio": round(pair_ratio, 3),
+        "goal_ratio": GOAL,
+        "meets_goal": ratio <= GOAL,
+        "max_abs_diff": {"dx": max_dx, "dWh": max_dWh},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(),
+            "blas": blas_info,
+        },
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"LSTM fwd+bwd, N={N} T={T} D=H={H} float32, {args.threads} thread(s), "
+          f"median of {args.repeats}:")
+    print(f"  numpy reference {med['numpy']:8.1f} ms")
+    print(f"  torch.nn.LSTM   {med['torch']:8.1f} ms")
+    print(f"  ratio numpy/torch = {ratio:.2f} (median pairwise {pair_ratio:.2f}; goal <= {GOAL})")
+    print(f"  written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
