@@ -132,11 +132,12 @@ def main() -> None:
             "seed": args.seed,
         },
         "environment": {
-            "torch": torch.__version__, "pytorch_crf": torchcrf.__version__, "python": platform.python_version(),
-            "machine": platform.machine(), "cpu_count": os.cpu_count(), "torch_default_threads": default_threads,
-            "device": "cpu",
+            "torch": torch.__version__, "pytorch_crf": torchcrf.__version__,
+            "python": platform.python_version(), "machine": platform.machine(), "cpu_count": os.cpu_count(),
+            "torch_default_threads": default_threads, "device": "cpu",
         },
-        "check": {"loglik_sum_ours": llh_ours, "loglik_sum_pytorch_crf": llh_theirs, "decode_identical": True},
+        "check": {"loglik_sum_ours": llh_ours, "loglik_sum_pytorch_crf": llh_theirs,
+                  "decode_identical": True},
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

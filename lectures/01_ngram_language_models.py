@@ -104,31 +104,32 @@ for word, c in list(trigram.continuations(context).items())[:8]:
 # counts below show how quickly the validation text leaves the training counts behind.
 
 # %%
-def unseen_fraction(order: int) -> float:
-    model = NGramLM(order=order, smoothing="mle").fit(train)
-    seen = total = 0
-    for sent in val[:3000]:
-        padded = ["<s>"] * (order - 1) + sent + ["</s>"]
-        for i in range(order - 1, len(padded)):
+def unseen_fraction(model: NGramLM, sents: list[list[str]]) -> float:
+    """Share of the n-grams of ``sents`` (with sentence padding) that ``model`` never counted."""
+    n, seen, total = model.order, 0, 0
+    for sent in sents:
+        padded = ["<s>"] * (n - 1) + sent + ["</s>"]
+        for i in range(n - 1, len(padded)):
             total += 1
-            seen += model.count(padded[i - order + 1: i + 1]) > 0
+            seen += model.count(padded[i - n + 1: i + 1]) > 0
     return 1 - seen / total
 
 
 orders = [1, 2, 3, 4, 5]
-unseen = [unseen_fraction(n) for n in orders]
-for n, u in zip(orders, unseen):
-    print(f"{n}-grams of the validation text never seen in training: {100 * u:5.1f} %")
+distinct, unseen = {}, {}
+for n in orders:
+    mle = NGramLM(order=n, smoothing="mle").fit(train)
+    unseen[n] = unseen_fraction(mle, val)
+    distinct[n] = len(mle.counts[n])
+    print(f"{n}-grams: {distinct[n]:8,} distinct in training;  "
+          f"{100 * unseen[n]:5.1f} % of the validation {n}-grams never seen")
+del mle
+assert all(unseen[a] <= unseen[b] for a, b in zip(orders, orders[1:])), "sparsity grows with n"
 
 # %% [markdown]
-# **Storage** is the other cost: a model must keep every distinct n-gram it counted. Here is how many there
-# are (our implementation stores only those, never a $|V|^n$ table):
-
-# %%
-five = NGramLM(order=5, smoothing="mle").fit(train)
-distinct = {m: len(table) for m, table in five.counts.items()}
-for m, k in distinct.items():
-    print(f"distinct {m}-grams: {k:,}")
+# The left column is the **storage** cost: a model keeps every distinct n-gram it counted (our implementation
+# stores only those, never a $|V|^n$ table), and their number keeps growing with $n$. The right column is the
+# sparsity: the share of validation n-grams that training never saw rises steeply with $n$.
 
 # %% [markdown]
 # ## Smoothing
@@ -174,19 +175,24 @@ for name, model in [("MLE", NGramLM(3, "mle")), ("add-1", NGramLM(3, "add_k", k=
 # The table below is computed now, on this corpus (it takes a few seconds).
 
 # %%
-rows = []
-for n in orders:
-    row = {"n": n}
-    for name, kwargs in [("MLE", {"smoothing": "mle"}), ("add-1", {"smoothing": "add_k", "k": 1.0}),
-                         ("add-0.01", {"smoothing": "add_k", "k": 0.01}), ("Kneser-Ney", {"smoothing": "kneser_ney"})]:
-        row[name] = NGramLM(order=n, **kwargs).fit(train).perplexity(val)
-    rows.append(row)
+SMOOTHINGS = {"MLE": {"smoothing": "mle"}, "add-1": {"smoothing": "add_k", "k": 1.0},
+              "add-0.01": {"smoothing": "add_k", "k": 0.01}, "Kneser-Ney": {"smoothing": "kneser_ney"}}
+# min_count=2: words seen once in training become <unk>, so <unk> gets real counts (see the <unk> policy in
+# course_lib.reference.ngram); every model below shares that vocabulary.
+rows = [{"n": n, **{name: NGramLM(order=n, min_count=2, **kw).fit(train).perplexity(val)
+                    for name, kw in SMOOTHINGS.items()}} for n in orders]
 
-print(f"{'n':>2} | {'MLE':>9} | {'add-1':>9} | {'add-0.01':>9} | {'Kneser-Ney':>10}")
+print(f"{'n':>2} | " + " | ".join(f"{name:>10}" for name in SMOOTHINGS))
 for r in rows:
-    print(f"{r['n']:>2} | {r['MLE']:>9.1f} | {r['add-1']:>9.1f} | {r['add-0.01']:>9.1f} | {r['Kneser-Ney']:>10.1f}")
+    print(f"{r['n']:>2} | " + " | ".join(f"{r[name]:>10.1f}" for name in SMOOTHINGS))
 best = min(rows, key=lambda r: r["Kneser-Ney"])
 print(f"\nbest: Kneser-Ney with n = {best['n']}, validation perplexity {best['Kneser-Ney']:.1f}")
+
+# The claims of the next cell, checked on whatever corpus was loaded:
+assert all(math.isinf(r["MLE"]) for r in rows[1:]), "MLE is infinite from n = 2 on"
+assert all(rows[i]["add-1"] < rows[i + 1]["add-1"] for i in range(1, len(rows) - 1)), "add-1 worsens with n"
+assert all(r["Kneser-Ney"] <= r["add-1"] for r in rows), "Kneser-Ney beats add-1 at every n"
+assert best["n"] > 1
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -203,11 +209,13 @@ fig.tight_layout()
 # Read the table from left to right and top to bottom:
 #
 # * MLE is infinite from $n = 2$ on: some validation bigram was never seen, and one zero is enough.
-# * Add-1 gets *worse* as $n$ grows: with a vocabulary of thousands of words, the pseudo-counts swamp the real
+# * From $n = 2$ on, add-1 gets *worse* as $n$ grows: with a vocabulary of thousands of words, the pseudo-counts swamp the real
 #   ones in every rare context. A small $k$ helps, but only so much.
-# * Kneser–Ney improves with $n$ up to a point, then flattens: longer contexts are more informative but rarer,
-#   and the back-off has to do most of the work. This plateau is the ceiling that neural LMs break through
-#   (Lecture 2 puts Bengio's model next to this table).
+# * Kneser–Ney is the best at every order and improves with $n$ only up to a point (printed above the plot);
+#   beyond it, longer contexts are more informative but so rare that the back-off does nearly all the work,
+#   and the extra discounting costs more than it gains. On the small fallback corpus the point moves, which is
+#   itself the lesson: how much context a count model can use is set by how much data it has. This ceiling is
+#   what neural LMs break through (Lecture 2 puts Bengio's model next to this table).
 
 # %% [markdown]
 # ## Generating text

@@ -5,6 +5,7 @@ import hashlib
 import http.server
 import os
 import re
+import socket
 import threading
 from dataclasses import replace
 from functools import partial
@@ -146,6 +147,18 @@ def test_offline_without_mirror_is_unavailable(no_mirror, monkeypatch):
         fetch("kjv")
 
 
+def test_an_earlier_download_is_used_offline(no_mirror, monkeypatch):
+    f = REGISTRY["sst2"].file("train")
+    done = no_mirror / "sst2" / f.name
+    done.parent.mkdir(parents=True)
+    done.write_bytes((MIRROR / f.mirror).read_bytes())
+    monkeypatch.setenv("COURSE_DATA_OFFLINE", "1")
+    assert fetch("sst2", "train") == done
+    done.write_bytes(b"label,sentence\n")  # a cached file that fails its hash is not used
+    with pytest.raises(DatasetUnavailable):
+        fetch("sst2", "train")
+
+
 def _partial_then(exc):
     """A downloader that writes the first half of the real file, then raises ``exc`` (or returns if None)."""
     real = (MIRROR / "sst2_binary/dev_binary_sent.csv").read_bytes()
@@ -215,6 +228,7 @@ def http_server(tmp_path):
 def test_download_from_the_canonical_url_is_hash_checked(no_mirror, monkeypatch, http_server):
     www, base = http_server
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
     ds = REGISTRY["ud_english_ewt"]
     f = ds.file("dev")
     served = dict(files=tuple(replace(x, url=base + x.name) for x in ds.files))
@@ -235,8 +249,11 @@ def test_download_from_the_canonical_url_is_hash_checked(no_mirror, monkeypatch,
 
 def test_a_connection_refused_is_unavailable(no_mirror, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
     ds = REGISTRY["wnut17"]
-    dead = "http://127.0.0.1:9/"  # the discard port: nothing listens, so requests raises ConnectionError
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/"
     monkeypatch.setitem(REGISTRY, "wnut17", replace(ds, files=tuple(replace(x, url=dead + x.name)
                                                                        for x in ds.files)))
     with pytest.raises(DatasetUnavailable, match="ConnectionError"):

@@ -1,5 +1,5 @@
-"""Tests for course_lib.models.crf.CRF (our batched torch CRF) and course_lib.models.tagger (BiLSTM taggers):
-pytorch-crf, the NumPy reference, stability, masks, bad input, and training on a tiny synthetic tagging task."""
+"""Tests for course_lib.models.crf.CRF (our batched torch CRF) and course_lib.models.tagger (BiLSTM
+taggers): pytorch-crf, the NumPy reference, stability, masks, bad input, training on a tiny tagging task."""
 
 import numpy as np
 import pytest
@@ -64,7 +64,7 @@ def test_default_reduction_is_mean_and_mask_none_means_all_true():
 
 
 def test_gradients_are_marginals_minus_gold_counts_of_the_reference():
-    """d(-log-lik)/d emissions = node marginals - one-hot gold tags (forward-backward of the NumPy reference)."""
+    """d(-log-lik)/d emissions = node marginals - one-hot gold tags (forward-backward of the reference)."""
     lengths = [5, 3, 1, 4]
     ours, _ = crf_pair(3, seed=2)
     em, tags, mask = make_batch(3, lengths, T=5, K=3)
@@ -153,8 +153,10 @@ def test_batch_of_one_and_single_step():
     (lambda c, e, y, m: c(e, y[:, :2], m), r"tags must have shape \(N, T\) = \(2, 5\)"),
     (lambda c, e, y, m: c(e, y, m[:, :2]), r"mask must have shape \(N, T\) = \(2, 5\)"),
     (lambda c, e, y, m: c.decode(e, m.T), r"mask must have shape \(N, T\) = \(2, 5\)"),
-    (lambda c, e, y, m: c(e, y, torch.tensor([[1, 1, 1, 0, 0], [0, 1, 1, 1, 1]])), r"mask\[:, 0\] must be all True"),
-    (lambda c, e, y, m: c.decode(e, torch.tensor([[1, 0, 1, 0, 0], [1, 1, 1, 1, 1]])), r"mask must be contiguous"),
+    (lambda c, e, y, m: c(e, y, torch.tensor([[1, 1, 1, 0, 0], [0, 1, 1, 1, 1]])),
+     r"mask\[:, 0\] must be all True"),
+    (lambda c, e, y, m: c.decode(e, torch.tensor([[1, 0, 1, 0, 0], [1, 1, 1, 1, 1]])),
+     r"mask must be contiguous"),
     (lambda c, e, y, m: c(e, y, m, reduction="avg"), r"reduction must be one of"),
     (lambda c, e, y, m: CRF(0), r"num_tags must be an integer >= 1"),
     (lambda c, e, y, m: CRF(4, batch_first=False), r"batch_first=True only"),
@@ -171,8 +173,8 @@ V, K = 8, 3  # words 1..7 (0 = padding), tags 0..2
 
 
 def synthetic_batch(seed, n=32, t_max=8):
-    """Tag = f(word) for words 1..5 (1, 2 -> 0; 3, 4 -> 1; 5 -> 2); words 6 and 7 are ambiguous: they copy the
-    previous tag (0 at the start of a sentence) — a transition rule that the CRF (or the BiLSTM) must learn."""
+    """Tag = f(word) for words 1..5 (1, 2 -> 0; 3, 4 -> 1; 5 -> 2); words 6 and 7 are ambiguous: they copy
+    the previous tag (0 at the start of a sentence) — a transition rule the CRF (or the BiLSTM) must learn."""
     g = torch.Generator().manual_seed(seed)
     lengths = torch.randint(2, t_max + 1, (n,), generator=g)
     lengths[0] = t_max
@@ -186,7 +188,7 @@ def synthetic_batch(seed, n=32, t_max=8):
         tags[:, t] = torch.where(own >= 0, own, prev)
     words[~mask] = 0
     tags[~mask] = 0
-    chars = torch.stack([words, (words * 3) % 5 + 1, torch.zeros_like(words)], dim=2)   # (N, T, 3) toy spelling
+    chars = torch.stack([words, (words * 3) % 5 + 1, torch.zeros_like(words)], dim=2)   # (N, T, 3) spelling
     chars[~mask] = 0
     return words, tags, mask, chars
 
@@ -233,7 +235,7 @@ def test_padding_never_affects_the_loss(cls, extra):
     assert torch.equal(model.loss(w2, t2, mask, c2), loss)
     assert model.predict(w2, mask, c2) == pred
     w3 = words.clone()
-    w3[mask] = w3[mask] % (V - 1) + 1                                         # a real token change does matter
+    w3[mask] = w3[mask] % (V - 1) + 1                                     # a real token change does matter
     assert not torch.equal(model.loss(w3, tags, mask, chars), loss)
 
 
@@ -255,7 +257,8 @@ def test_loss_decreases_on_a_tiny_tagging_task(cls):
     test_words, test_tags, test_mask, _ = synthetic_batch(5)
     pred = model.predict(test_words, test_mask)
     gold = [row[:n] for row, n in zip(test_tags.tolist(), test_mask.sum(1).tolist(), strict=True)]
-    accuracy = np.mean([p == g for ps, gs in zip(pred, gold, strict=True) for p, g in zip(ps, gs, strict=True)])
+    accuracy = np.mean([p == g for ps, gs in zip(pred, gold, strict=True)
+                        for p, g in zip(ps, gs, strict=True)])
     assert accuracy > 0.95
 
 

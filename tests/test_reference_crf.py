@@ -1,5 +1,5 @@
-"""Tests for course_lib.reference.crf: brute force over all K^T tag sequences, pytorch-crf, finite differences,
-torch autograd of our torch CRF layer, numerical stability, masks and bad input."""
+"""Tests for course_lib.reference.crf: brute force over all K^T tag sequences, pytorch-crf, finite
+differences, torch autograd of our torch CRF layer, numerical stability, masks and bad input."""
 
 import itertools
 
@@ -41,7 +41,7 @@ def torchcrf_with(tr, st, en):
 
 
 def brute_force(em_n, L, tr, st, en):
-    """Enumerate all K^L tag sequences of one sentence: log Z, node and pair marginals, best path and score."""
+    """Enumerate all K^L tag sequences of one sentence: log Z, node/pair marginals, best path and score."""
     K = tr.shape[0]
     seqs = list(itertools.product(range(K), repeat=L))
     scores = []
@@ -210,7 +210,8 @@ def test_batch_of_one_and_single_step():
     bz, *_ = brute_force(em1[0], 4, tr, st, en)
     assert abs(R.log_partition(em1, None, tr, st, en)[0] - bz) < 1e-12
     ones = torch.ones(1, 4, dtype=torch.bool)
-    want = -torchcrf_with(tr, st, en)(torch.from_numpy(em1), torch.from_numpy(tags1), ones, reduction="mean").item()
+    ref = torchcrf_with(tr, st, en)
+    want = -ref(torch.from_numpy(em1), torch.from_numpy(tags1), ones, reduction="mean").item()
     assert abs(R.nll(em1, tags1, None, tr, st, en) - want) < AD_TOL
 
 
@@ -234,7 +235,8 @@ BAD = [
     (lambda p: dict(p, tags=p["tags"] + 3), r"tags must lie in \[0, K\)"),
     (lambda p: dict(p, tags=p["tags"].astype(float)), r"tags must hold integer indices"),
     (lambda p: dict(p, mask=p["mask"][:, :3]), r"mask must have shape \(N, T\) = \(2, 4\)"),
-    (lambda p: dict(p, mask=np.array([[True] * 4, [False, True, True, True]])), r"mask\[:, 0\] must be all True"),
+    (lambda p: dict(p, mask=np.array([[True] * 4, [False, True, True, True]])),
+     r"mask\[:, 0\] must be all True"),
     (lambda p: dict(p, mask=np.array([[True] * 4, [True, False, True, False]])), r"mask must be contiguous"),
     (lambda p: dict(p, em=np.zeros((2, 0, 3))), r"T >= 1"),
 ]

@@ -76,8 +76,14 @@ def load_kjv() -> list[str]:
     if path is None:
         return [ln for ln in synthetic_text("lm_corpus.txt").splitlines()
                 if ln and not ln.endswith(":") and not ln.startswith("SCENE")]
+    verses = []
     with open_text(path) as fh:
-        return [line.rstrip("\r\n").split(" ", 1)[1] for line in fh if line.strip()]
+        for lineno, line in enumerate(fh, start=1):
+            ref, sep, verse = line.rstrip("\r\n").partition(" ")
+            if not sep or ":" not in ref:
+                raise ValueError(f"{path}:{lineno}: expected '<Book><chapter>:<verse> <text>', got {line[:60]!r}")
+            verses.append(verse)
+    return verses
 
 
 # --------------------------------------------------------------------------------- text classification

@@ -311,11 +311,14 @@ def fetch(dataset: str, split: str = "all", *, progressbar: bool = False) -> Pat
 
     if f.url is None:
         raise DatasetUnavailable(f"no public download ({ds.homepage})")
+    key = f"{dataset}/{f.name}"
+    cached = cache / key
+    if cached.is_file() and pooch.file_hash(str(cached), alg="sha256") == f.sha256:
+        return cached  # an earlier download: usable offline too
     if is_offline():
         raise DatasetUnavailable(f"{OFFLINE_ENV} is set")
     import requests  # pooch's own dependency; imported lazily like pooch does
 
-    key = f"{dataset}/{f.name}"
     advice = (f"The download was corrupted or the file changed upstream. Run again to re-download; if it "
               f"keeps failing, delete {cache / key} if present and check {ds.homepage}, or set {MIRROR_ENV} "
               f"to a folder laid out like shared/data.")

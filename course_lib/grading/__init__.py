@@ -10,6 +10,11 @@ feedback, export) is the command line ``python -m course_lib.grading --help``; s
 
 def check(assignment, part, *functions, hidden=False):
     """Run the checks of ``part`` on your function(s); see :func:`course_lib.grading.judge.check`."""
+    import os
+
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        print(f"{part}: checked by the grader, in a sandbox, outside this notebook.")
+        return None
     from course_lib.grading.judge import check as _check
 
     return _check(assignment, part, *functions, hidden=hidden)

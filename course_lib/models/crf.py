@@ -1,19 +1,21 @@
 """A batched linear-chain CRF layer in PyTorch: log-likelihood by the forward algorithm, Viterbi decoding.
 
-The same model, conventions and recursions as the NumPy reference :mod:`course_lib.reference.crf` (read its
-module docstring for the score and the mask rules): ``emissions (N, T, K)``, ``tags (N, T)``, ``mask (N, T)``
-left-aligned with ``mask[:, 0]`` all True, ``transitions[i, j]`` = score of moving FROM tag ``i`` TO tag ``j``,
-``start_transitions``/``end_transitions (K,)``. Batch-first only. The API mirrors ``torchcrf.CRF``
-(pytorch-crf): :meth:`CRF.forward` returns the *log-likelihood* (the training loss is its negative) and
-:meth:`CRF.decode` returns a list of tag lists; the parameters have the same names, so a state dict can be copied
-either way. Gradients come from autograd through the forward algorithm; they equal "marginals minus gold counts",
-which :func:`course_lib.reference.crf.crf_nll_backward` writes out by hand.
+The same model, conventions and recursions as the NumPy reference :mod:`course_lib.reference.crf` (read
+its module docstring for the score and the mask rules): ``emissions (N, T, K)``, ``tags (N, T)``,
+``mask (N, T)`` left-aligned with ``mask[:, 0]`` all True, ``transitions[i, j]`` = score of moving FROM tag
+``i`` TO tag ``j``, ``start_transitions``/``end_transitions (K,)``. Batch-first only. The API mirrors
+``torchcrf.CRF`` (pytorch-crf): :meth:`CRF.forward` returns the *log-likelihood* (the training loss is its
+negative) and :meth:`CRF.decode` returns a list of tag lists; the parameters have the same names, so a state
+dict can be copied either way. Gradients come from autograd through the forward algorithm; they equal
+"marginals minus gold counts", which :func:`course_lib.reference.crf.crf_nll_backward` writes out by hand.
 
-Where the time goes: the loop over time is sequential, so each step is a few whole-batch tensor ops — one
-``logsumexp`` over the ``(N, K, K)`` broadcast ``alpha[:, :, None] + transitions``, the emission added after the
-reduction (on ``(N, K)``, not ``(N, K, K)``), a ``torch.where`` that carries finished sequences; the loop stops at
-the longest sequence; the gold-path score is gathered for all positions at once; Viterbi keeps ``(N, K)``
-backpointers per step and reads the paths back in one cheap loop over time for the whole batch.
+Where the time goes: the loop over time is sequential, so each step is a few whole-batch tensor ops. What
+makes it fast: (1) a tag-major layout — ``alpha`` is (K, N) and the (K_from, K_to, N) broadcast is reduced
+over its first axis, which torch vectorises along the contiguous batch axis; (2) the emission is added after
+the reduction, on (K, N) rather than (K, K, N); (3) the emissions are split into time steps once
+(``unbind``), not sliced per step (each slice would cost a full-size zero gradient in backward); (4) the loop
+stops at the longest sequence; (5) the gold-path score is gathered for all positions at once; (6) Viterbi
+keeps only the running max in its loop and recomputes the backpointers during a cheap NumPy backtrace.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class CRF(nn.Module):
         """Validate shapes and mask; return ``(mask bool (N, T), lengths (N,) long)``."""
         K = self.num_tags
         if emissions.dim() != 3 or emissions.shape[2] != K:
-            raise ValueError(f"emissions must have shape (N, T, K) with K = {K}, got {tuple(emissions.shape)}")
+            raise ValueError(f"emissions must have shape (N, T, K) with K = {K}, "
+                             f"got {tuple(emissions.shape)}")
         N, T, _ = emissions.shape
         if N < 1 or T < 1:
             raise ValueError(f"emissions must have N >= 1 and T >= 1, got {tuple(emissions.shape)}")
@@ -71,8 +74,9 @@ class CRF(nn.Module):
             mask = mask.bool()
             if not bool(mask[:, 0].all()):
                 raise ValueError("mask[:, 0] must be all True (every sequence needs at least one token)")
-            if bool((mask[:, 1:] & ~mask[:, :-1]).any()):
-                raise ValueError("mask must be contiguous: each row True for its first L_n positions, then False")
+            if bool((mask[:, 1:] > mask[:, :-1]).any()):                     # a True after a False
+                raise ValueError("mask must be contiguous: each row True for its first L_n positions, "
+                                 "then False")
         return mask, mask.sum(dim=1)
 
     # ------------------------------------------------------------------ scores
@@ -128,10 +132,10 @@ class CRF(nn.Module):
         """Viterbi decoding. emissions: (N, T, K); mask: (N, T) or None.
 
         ``delta[t, j] = max_i(delta[t-1, i] + trans[i, j]) + emis[t, j]`` in the same tag-major layout as
-        :meth:`_log_partition` (only the max, no argmax, in the loop). The backpointer is recomputed during the
-        backtrace for the one tag each sequence is at: ``argmax_i(delta[t-1, i] + trans[i, y_t])`` on an (K, N)
-        array — the same float additions as in the loop, so the same winner; ties go to the smallest index.
-        The backtrace is a short NumPy loop over time for the whole batch (the paths end up in Python lists).
+        :meth:`_log_partition` (only the max, no argmax, in the loop). The backpointer is recomputed during
+        the backtrace for the one tag each sequence is at: ``argmax_i(delta[t-1, i] + trans[i, y_t])`` on a
+        (K, N) array — the same float additions as in the loop, so the same winner; ties go to the smallest
+        index. The backtrace is a short NumPy loop over time for the whole batch (the paths end up in lists).
 
         Returns ``(paths (N, T) long, best_scores (N,), lengths (N,))``; ``paths[n, :L_n]`` is the best
         sequence, positions past ``L_n`` repeat its last tag (ignore them).

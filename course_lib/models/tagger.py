@@ -5,20 +5,22 @@ Deck 000, Part 4 (LSTMs for sequence labelling) and deck 001 ("Bi-LSTM CRF"). Bo
     word embedding (+ optional character-level word features) -> dropout -> bidirectional LSTM
     -> dropout -> linear layer -> emissions (N, T, K)
 
-* :class:`BiLSTMTagger` turns the emissions into an independent softmax per token (the transducer of deck 001);
-  the loss is the cross-entropy averaged over the real (unmasked) tokens; ``predict`` takes the argmax per token.
+* :class:`BiLSTMTagger` turns the emissions into an independent softmax per token (the transducer of
+  deck 001); the loss is the cross-entropy averaged over the real (unmasked) tokens; ``predict`` takes the
+  argmax per token.
 * :class:`BiLSTMCRF` feeds the emissions into our linear-chain :class:`~course_lib.models.crf.CRF`
-  (Huang et al. 2015; Lample et al. 2016); the loss is the negative log-likelihood averaged over the sentences;
-  ``predict`` is Viterbi decoding.
+  (Huang et al. 2015; Lample et al. 2016); the loss is the negative log-likelihood averaged over the
+  sentences; ``predict`` is Viterbi decoding.
 
 Character features (optional, ``char_vocab_size`` given) compose a vector for each word from its characters,
-so that unseen words still get a useful representation: ``char_mode="lstm"`` concatenates the final states of a
-character BiLSTM (Lample et al. 2016; Ling et al. 2015), ``char_mode="cnn"`` max-pools a character convolution
-(Ma & Hovy 2016: window 3, 30 filters).
+so that unseen words still get a useful representation: ``char_mode="lstm"`` concatenates the final states of
+a character BiLSTM (Lample et al. 2016; Ling et al. 2015), ``char_mode="cnn"`` max-pools a character
+convolution (Ma & Hovy 2016 use window 3 and 30 filters).
 
-Shapes: ``words (N, T)`` long, ``mask (N, T)`` bool, left-aligned (``mask[:, 0]`` all True); ``chars (N, T, C)``
-long with ``0`` as the character padding index; ``tags (N, T)`` long. Padded positions never influence a real
-token: the BiLSTM runs on packed sequences, so neither direction reads past the end of a sentence.
+Shapes: ``words (N, T)`` long, ``mask (N, T)`` bool, left-aligned (``mask[:, 0]`` all True);
+``chars (N, T, C)`` long with ``0`` as the character padding index; ``tags (N, T)`` long. Padded positions
+never influence a real token: the BiLSTM runs on packed sequences, so neither direction reads past the end of
+a sentence.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _check_batch(words: torch.Tensor, mask: torch.Tensor, chars: torch.Tensor | 
     mask = mask.bool()
     if not bool(mask[:, 0].all()):
         raise ValueError("mask[:, 0] must be all True (every sentence needs at least one token)")
-    if bool((mask[:, 1:] & ~mask[:, :-1]).any()):
+    if bool((mask[:, 1:] > mask[:, :-1]).any()):                             # a True after a False
         raise ValueError("mask must be contiguous: each row True for its first L_n positions, then False")
     return mask
 
@@ -143,7 +145,7 @@ class BiLSTMTagger(nn.Module):
         return self.encoder(words, mask, chars)
 
     def loss(self, words, tags, mask, chars=None) -> torch.Tensor:
-        """Cross-entropy averaged over the real tokens (scalar). tags: (N, T) long; padded tags are ignored."""
+        """Cross-entropy averaged over the real tokens (scalar). tags: (N, T) long; padded tags ignored."""
         mask = _check_batch(words, mask, chars, tags)
         logits = self(words, mask, chars)
         return F.cross_entropy(logits[mask], tags[mask])

@@ -1,4 +1,4 @@
-"""Linear-chain conditional random field (CRF) in NumPy: score, forward-backward, NLL and its gradient, Viterbi.
+"""Linear-chain conditional random field (CRF) in NumPy: score, forward-backward, NLL, gradient, Viterbi.
 
 The CRF layer of the Bi-LSTM-CRF tagger (Huang et al. 2015; Lample et al. 2016; Ma & Hovy 2016; deck 001,
 "Bi-LSTM CRF"; deck 000, Part 4). A network produces emission scores, the CRF adds tag-to-tag transition
@@ -9,7 +9,8 @@ scores and normalises globally over all ``K^T`` tag sequences (Lafferty et al. 2
 Conventions (shared with :mod:`course_lib.models.crf` and with ``torchcrf.CRF``)
 -------------------------------------------------------------------------------
 * ``emissions``: ``(N, T, K)`` float — ``emissions[n, t, k]`` is the score of tag ``k`` at position ``t``.
-* ``tags``: ``(N, T)`` int in ``[0, K)``; values at padded positions are ignored.
+* ``tags``: ``(N, T)`` int in ``[0, K)``; padded positions must hold a valid tag too (e.g. 0), its value
+  is ignored.
 * ``mask``: ``(N, T)`` bool (or 0/1). Sequences are left-aligned: ``mask[:, 0]`` is all True and every row is
   a run of True followed by a run of False (contiguous), so sequence ``n`` has length ``L_n = mask[n].sum()``.
   ``mask=None`` means every position is real.
@@ -20,14 +21,16 @@ The score of one tag sequence (length ``L``, 1-based positions as in the lecture
 
     score(y) = start[y_1] + sum_{t=1}^{L} emis[t, y_t] + sum_{t=2}^{L} trans[y_{t-1}, y_t] + end[y_L]
 
-(the Bi-LSTM-CRF score of deck 001 with the LSTM output as emissions and ``W``/``b`` folded into one
-position-independent transition matrix, plus start/end scores as in Lample et al. 2016).
+This is the score of Huang et al. (2015) and Lample et al. (2016) — emission matrix ``P`` plus transition
+matrix ``A`` with added start and end states — and the special case of deck 001's ``score_lstm-crf`` in
+which the projection ``W_[s_{i-1}, s_i]`` depends on the current tag only (giving the emissions) and the
+bias ``b[s_{i-1}, s_i]`` is the position-independent transition matrix.
 
 Every recursion runs in log space with a stable log-sum-exp and is vectorised over the batch (a loop over time
-only). Padded positions follow two rules: the forward variables are *carried over* unchanged past the end of a
-sequence, and the marginals are *zero* there, so that every result for a padded batch equals the result for
-each sequence truncated to its length. The loss is the negative log-likelihood ``-log P(y | x)``; ``reduction``
-is ``"mean"`` (over the batch, the default), ``"sum"`` or ``"none"`` (one value per sequence).
+only). Padded positions follow two rules: the forward variables are *carried over* unchanged past the end of
+a sequence, and the marginals are *zero* there, so that every result for a padded batch equals the result for
+each sequence truncated to its length. The loss is the negative log-likelihood ``-log P(y | x)``;
+``reduction`` is ``"mean"`` (over the batch, the default), ``"sum"`` or ``"none"`` (one value per sequence).
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ def check_crf_inputs(emissions, mask, transitions, start, end, tags=None):
     """Validate the CRF arguments; return ``(mask as bool (N, T), lengths (N,) int)``.
 
     Raises ``ValueError`` naming what is expected: shapes ``emissions (N, T, K)``, ``tags``/``mask (N, T)``,
-    ``transitions (K, K)``, ``start``/``end (K,)``, ``T >= 1``, tags in ``[0, K)``, ``mask[:, 0]`` all True and
-    every mask row contiguous (True then False).
+    ``transitions (K, K)``, ``start``/``end (K,)``, ``T >= 1``, tags in ``[0, K)``, ``mask[:, 0]`` all True
+    and every mask row contiguous (True then False).
     """
     dims: dict[str, int] = {}
     check_array("emissions", emissions, ("N", "T", "K"), dims)
@@ -64,7 +67,8 @@ def check_crf_inputs(emissions, mask, transitions, start, end, tags=None):
     if tags is not None:
         check_array("tags", tags, ("N", "T"), dims, kind="int")
         if tags.min() < 0 or tags.max() >= dims["K"]:
-            raise ValueError(f"tags must lie in [0, K) = [0, {dims['K']}), got range [{tags.min()}, {tags.max()}]")
+            raise ValueError(f"tags must lie in [0, K) = [0, {dims['K']}), "
+                             f"got range [{tags.min()}, {tags.max()}]")
     if mask is None:
         mask = np.ones(emissions.shape[:2], dtype=bool)
     check_array("mask", mask, ("N", "T"), dims, kind="bool")
@@ -95,9 +99,10 @@ def sequence_score(emissions, tags, mask, transitions, start, end) -> np.ndarray
 def forward_backward(emissions, mask, transitions, start, end):
     """Forward and backward variables in log space (the forward-backward algorithm, Rabiner 1989).
 
-    ``log_alpha[n, t, k]``: log-sum of exp(score) over prefixes ``y_1..y_t`` with ``y_t = k`` (start, emissions
-    and transitions up to ``t``). ``log_beta[n, t, k]``: log-sum over suffixes ``y_{t+1}..y_L`` given ``y_t = k``
-    (transitions, emissions after ``t`` and ``end``). Recursions (vectorised over the batch)::
+    ``log_alpha[n, t, k]``: log-sum of exp(score) over prefixes ``y_1..y_t`` with ``y_t = k`` (start,
+    emissions and transitions up to ``t``). ``log_beta[n, t, k]``: log-sum over suffixes ``y_{t+1}..y_L``
+    given ``y_t = k`` (transitions, emissions after ``t`` and ``end``). Recursions (vectorised over the
+    batch)::
 
         log_alpha[0]  = start + emis[0]
         log_alpha[t]  = logsumexp_i(log_alpha[t-1, i] + trans[i, :]) + emis[t]          (t < L)
@@ -192,7 +197,8 @@ def crf_nll_backward(dloss, cache):
 
     ``d nll_n / d emis[n, t, k] = node[n, t, k] - [y_t = k]`` (for ``t < L_n``, else 0);
     ``d nll_n / d trans[i, j] = sum_t (pair[n, t, i, j] - [y_t = i, y_{t+1} = j])``;
-    ``d nll_n / d start[k] = node[n, 0, k] - [y_1 = k]``; ``d nll_n / d end[k] = node[n, L-1, k] - [y_L = k]``.
+    ``d nll_n / d start[k] = node[n, 0, k] - [y_1 = k]``;
+    ``d nll_n / d end[k] = node[n, L-1, k] - [y_L = k]``.
 
     dloss: scalar (``"mean"``/``"sum"``) or (N,) (``"none"``); cache: from :func:`crf_nll_forward`.
     Returns ``(demissions (N, T, K), dtransitions (K, K), dstart (K,), dend (K,))``.

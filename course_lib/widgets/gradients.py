@@ -215,9 +215,8 @@ def _spectral_norms(J: np.ndarray) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=64)
-def clipping_trace(T: int = 100, H: int = 64, radius: float = 1.5, threshold: float = 1.0, seed: int = 0, *,
-                   activation: str = "tanh", steps: int = 20, lr: float = 0.05, batch: int = 4, D: int = 16,
+def clipping_trace(T: int = 40, H: int = 64, radius: float = 2.0, threshold: float = 5.0, seed: int = 0, *,
+                   activation: str = "tanh", steps: int = 12, lr: float = 0.05, batch: int = 2, D: int = 16,
                    init: str = "orthogonal", input_scale: float = 1.0) -> dict[str, np.ndarray]:
     """A small training trace with and without gradient-norm clipping (Pascanu et al. 2013, Algorithm 1).
 
@@ -226,46 +225,51 @@ def clipping_trace(T: int = 100, H: int = 64, radius: float = 1.5, threshold: fl
     ``L = 1/(2N) Σ_n ||h_T - y||^2``, gradient by :func:`~course_lib.reference.rnn.rnn_backward`. Two runs of
     plain SGD (``lr``) start from the same weights; one rescales the full gradient ``g = (dWx, dWh, db)`` to
     norm ``threshold`` whenever ``||g|| > threshold`` (:func:`~course_lib.reference.optim.clip_grad_norm`).
-    A run whose loss becomes non-finite stops; its later entries are NaN.
+    A run whose loss or gradient becomes non-finite stops; its later entries are NaN. With a tanh cell and an
+    orthogonal ``radius >= 2`` the unclipped run typically takes one huge step into saturation (gradient 0,
+    loss stuck) while the clipped run keeps learning.
 
     Returns a dict of (steps,) float64 arrays: ``"loss_plain"``, ``"norm_plain"`` (the unclipped run's loss and
     gradient norm before each update), ``"loss_clipped"``, ``"norm_clipped"`` (the clipped run's loss and norm
     *before* clipping) and ``"step_clipped"`` (the norm actually applied: ``min(norm, threshold)``).
-    Cached (``lru_cache``): the arrays are shared, do not modify them.
     """
     if not threshold > 0:
         raise ValueError(f"threshold must be > 0, got {threshold!r}")
     if activation not in ("tanh", "relu", "linear"):
         raise ValueError(f"activation must be 'tanh', 'relu' or 'linear', got {activation!r}")
-    steps, batch = check_positive_int("steps", steps), check_positive_int("batch", batch)
-    w0 = cell_weights(activation, H, radius, seed, D=D, init=init)
+    _check(activation, init, radius)
+    args = (check_positive_int("T", T), check_positive_int("H", H), float(radius), int(seed), activation,
+            check_positive_int("steps", steps), float(lr), check_positive_int("batch", batch),
+            check_positive_int("D", D), init, float(input_scale))
+    loss_plain, norm_plain = _sgd_run(*args, None)
+    loss_clipped, norm_clipped = _sgd_run(*args, float(threshold))
+    return {"loss_plain": loss_plain.copy(), "norm_plain": norm_plain.copy(), "loss_clipped": loss_clipped.copy(),
+            "norm_clipped": norm_clipped.copy(), "step_clipped": np.minimum(norm_clipped, threshold)}
+
+
+@lru_cache(maxsize=32)
+def _sgd_run(T, H, radius, seed, activation, steps, lr, batch, D, init, input_scale, threshold):
+    """One SGD run of :func:`clipping_trace` (``threshold=None``: no clipping) -> read-only (loss, norm),
+    each (steps,). Cached, so that moving only the threshold re-runs only the clipped run."""
+    w = cell_weights(activation, H, radius, seed, D=D, init=init)
     rng = np.random.default_rng([seed, 4])
     x = input_scale * rng.standard_normal((batch, T, D))
     y = np.tanh(rng.standard_normal((batch, H)))
-    out = {k: np.full(steps, np.nan) for k in ("loss_plain", "norm_plain", "loss_clipped", "norm_clipped",
-                                                "step_clipped")}
-    for clipped in (False, True):
-        params = {k: v.copy() for k, v in w0.items()}
-        opt = SGD(lr)
-        tag = "clipped" if clipped else "plain"
+    losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
+    opt = SGD(lr)
+    with np.errstate(all="ignore"):
         for s in range(steps):
-            with np.errstate(all="ignore"):
-                h, cache = rnn_forward(x, np.zeros((batch, H)), params["Wx"], params["Wh"], params["b"], activation)
-                err = h[:, -1] - y
-                loss = 0.5 * float(np.sum(err * err)) / batch
-                if not np.isfinite(loss):
-                    break
-                _, _, dWx, dWh, db = rnn_backward(np.zeros_like(h), cache, dh_final=err / batch)
-                grads = {"Wx": dWx, "Wh": dWh, "b": db}
-                total = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
-            if not np.isfinite(total):
+            h, cache = rnn_forward(x, np.zeros((batch, H)), w["Wx"], w["Wh"], w["b"], activation)
+            err = h[:, -1] - y
+            loss = 0.5 * float(np.sum(err * err)) / batch
+            _, _, dWx, dWh, db = rnn_backward(np.zeros_like(h), cache, dh_final=err / batch)
+            grads = {"Wx": dWx, "Wh": dWh, "b": db}
+            total = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+            if not (np.isfinite(loss) and np.isfinite(total)):
                 break
-            out[f"loss_{tag}"][s], out[f"norm_{tag}"][s] = loss, total
-            if clipped:
+            losses[s], norms[s] = loss, total
+            if threshold is not None:
                 grads, _ = clip_grad_norm(grads, threshold, eps=0.0)
-                out["step_clipped"][s] = min(total, threshold)
-            with np.errstate(all="ignore"):
-                opt.step(params, grads)
-    for v in out.values():
-        v.flags.writeable = False
-    return out
+            opt.step(w, grads)
+    losses.flags.writeable = norms.flags.writeable = False
+    return losses, norms

@@ -1,0 +1,345 @@
+"""Instructor pipeline: build/release, collect, autograde (in parallel), feedback, export.
+
+Course root (``assignments/``)::
+
+    nbgrader_config.py      # calls course_config() below
+    source/<a>/<a>.ipynb    # generated from solutions/<a>.py (jupytext)
+    release/<a>/<a>.ipynb   # what students get (nbgrader generate_assignment)
+    submitted/<student>/<a>/<a>.ipynb (+ timestamp.txt)   # filled by collect()
+    autograded/, feedback/, gradebook.db                    # written by autograde() / feedback()
+
+**Parallel autograding without sqlite write races.**  Each submission is graded by a worker process
+(``concurrent.futures`` pool, one worker per core) in a private temporary course root that holds only that
+student's submission and a copy of a *template* gradebook (the assignment's cells, no students).  No
+``source/`` folder is there, and the kernel and the sandbox may not read the real course root.  When a
+worker is done, the parent process alone copies the grades into the real gradebook and the autograded
+notebook into ``autograded/`` — so one writer, whatever the number of workers, and a submission that
+crashes, hangs or is not a notebook only ever affects its own row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from course_lib.grading.judge import ASSIGNMENTS
+from course_lib.grading.kernel import POLICY_ENV
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COURSE_ROOT = REPO_ROOT / "assignments"
+SOLUTIONS = REPO_ROOT / "solutions"
+COURSE_ID = "rnn-nlp"
+_STUDENT_RE = re.compile(r"[^A-Za-z0-9_.-]+")
+# nbgrader runs the `alembic` command when it creates a gradebook: make the venv's bin findable.
+if str(Path(sys.executable).parent) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+
+def course_config(root: str | Path, db_url: str | None = None, cell_timeout: int = 30,
+                  deny_read: list[str] | None = None):
+    """The nbgrader configuration of the course (also loaded by ``assignments/nbgrader_config.py``)."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,
+                                        SaveAutoGrades)
+    from traitlets.config import Config
+
+    from course_lib.grading.preprocessors import RedactHidden, SandboxedExecute, TruncateOutput, TrustedGrade
+
+    root = Path(root).resolve()
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py", "*.db",
+                                ".*", "*.pkl", "*.npz"]
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.Execute.timeout = cell_timeout
+    c.Execute.interrupt_on_timeout = True
+    c.SandboxedExecute.timeout = cell_timeout
+    c.LimitOutput.max_lines = 300
+    c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, TruncateOutput, TrustedGrade,
+                                           ClearMetadataPreprocessor, SaveAutoGrades, AssignLatePenalties,
+                                           CheckCellMetadata]
+    c.TrustedGrade.deny_read = [str(p) for p in (deny_read or [])]
+    c.GenerateFeedback.preprocessors = [GetGrades, RedactHidden, CSSHTMLHeaderPreprocessor]
+    return c
+
+
+def _api(config):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+
+# ------------------------------------------------------------------------------------------ release
+def render_source(assignment: str, solutions: Path = SOLUTIONS):
+    """solutions/<a>.py (jupytext percent) -> the instructor notebook (nbformat), no jupytext metadata."""
+    import jupytext
+
+    nb = jupytext.read(solutions / f"{assignment}.py")
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def release(root: Path = COURSE_ROOT, assignments=ASSIGNMENTS, solutions: Path = SOLUTIONS) -> dict:
+    """Regenerate source/ from solutions/ and release/ with nbgrader (also registers the gradebook)."""
+    import nbformat
+
+    root = Path(root)
+    logs = {}
+    api = _api(course_config(root))
+    for a in assignments:
+        target = root / "source" / a / f"{a}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(render_source(a, solutions), target)
+        res = api.generate_assignment(a, force=True, create=True)
+        if not res["success"]:
+            raise RuntimeError(f"generate_assignment {a} failed:\n{res['log']}\n{res.get('error', '')}")
+        logs[a] = res["log"]
+    return logs
+
+
+# ------------------------------------------------------------------------------------------ collect
+def _student_id(name: str) -> str:
+    sid = _STUDENT_RE.sub("_", name).strip("._")
+    if not sid:
+        raise ValueError(f"cannot make a student id from {name!r}")
+    return sid
+
+
+def collect(source: str | Path, assignment: str, root: Path = COURSE_ROOT) -> list[str]:
+    """Copy submissions into ``submitted/<student>/<assignment>/<assignment>.ipynb``.
+
+    ``source`` is a folder or a ``.zip`` (e.g. an LMS download) laid out as ``<student>/<assignment>.ipynb``
+    or ``<student>/<assignment>/<assignment>.ipynb`` (any single ``*.ipynb`` in a student's folder is taken
+    as the assignment's notebook). A student folder without a notebook is collected too, and graded 0.
+    Student ids are the folder names with characters outside ``[A-Za-z0-9_.-]`` replaced by ``_``.
+    Returns the student ids.
+    """
+    source = Path(source)
+    with tempfile.TemporaryDirectory() as tmp:
+        if source.suffix == ".zip":
+            with zipfile.ZipFile(source) as zf:
+                for member in zf.infolist():
+                    target = (Path(tmp) / member.filename).resolve()
+                    if not str(target).startswith(str(Path(tmp).resolve())) or member.is_dir():
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(member) as fin, open(target, "wb") as fout:
+                        shutil.copyfileobj(fin, fout, length=1 << 20)
+            folder = Path(tmp)
+            entries = [p for p in folder.iterdir() if p.is_dir()]
+            if len(entries) == 1 and not any(entries[0].glob("*.ipynb")) and any(
+                    p.is_dir() for p in entries[0].iterdir()):
+                folder = entries[0]  # the zip wraps everything in one top folder
+        else:
+            folder = source
+        students = []
+        for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            sid = _student_id(student_dir.name)
+            dest = Path(root) / "submitted" / sid / assignment
+            if dest.exists():
+                shutil.rmtree(dest)
+            dest.mkdir(parents=True)
+            candidates = [student_dir / f"{assignment}.ipynb", student_dir / assignment / f"{assignment}.ipynb"]
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                others = sorted(student_dir.rglob("*.ipynb"))
+                found = others[0] if len(others) == 1 else None
+            stamp = datetime.now(timezone.utc)
+            if found is not None:
+                shutil.copyfile(found, dest / f"{assignment}.ipynb")
+                stamp = datetime.fromtimestamp(found.stat().st_mtime, timezone.utc)
+            (dest / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+            students.append(sid)
+    return students
+
+
+# ---------------------------------------------------------------------------------------- autograde
+def _template_db(root: Path, assignment: str, dest: Path) -> str:
+    """A copy of the gradebook that knows the assignment's cells but no students."""
+    from nbgrader.api import Gradebook
+
+    shutil.copyfile(root / "gradebook.db", dest)
+    url = f"sqlite:///{dest}"
+    with Gradebook(url, COURSE_ID) as gb:
+        for student in list(gb.students):
+            gb.remove_student(student.id)
+    return url
+
+
+def _grade_one(task: dict) -> dict:
+    """Worker: autograde one submission in its own temporary course root; returns grades and timings."""
+    from nbgrader.api import Gradebook
+
+    t0 = time.perf_counter()
+    sid, a = task["student"], task["assignment"]
+    work = Path(task["work"]) / sid
+    shutil.rmtree(work, ignore_errors=True)
+    sub = work / "submitted" / sid / a
+    sub.mkdir(parents=True)
+    for f in Path(task["submitted"]).iterdir():
+        if f.is_file() and f.name in (f"{a}.ipynb", "timestamp.txt"):
+            shutil.copyfile(f, sub / f.name)
+    db = work / "gradebook.db"
+    shutil.copyfile(task["template"], db)
+    kernel_tmp = work / "tmp"
+    kernel_tmp.mkdir()
+    out_dir = work / "autograded" / sid / a
+    policy = {"mem_bytes": task["mem_bytes"], "allow_write": [str(out_dir), str(kernel_tmp)],
+              "deny_read": task["deny"] + [str(work.parent)], "allow_read": [str(out_dir), str(kernel_tmp), str(Path(__file__).with_name("__init__.py"))]}
+    os.environ[POLICY_ENV] = json.dumps(policy)
+    for var in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
+        os.environ[var] = str(kernel_tmp)
+    os.environ["COURSE_GRADING_DENY"] = os.pathsep.join(task["deny"] + [str(work.parent)])
+    result = {"student": sid, "assignment": a, "has_notebook": (sub / f"{a}.ipynb").is_file(), "grades": {},
+              "success": False, "log": ""}
+    if result["has_notebook"]:
+        cfg = course_config(work, db_url=f"sqlite:///{db}", cell_timeout=task["cell_timeout"],
+                            deny_read=task["deny"] + [str(work.parent)])
+        try:
+            res = _api(cfg).autograde(a, sid, force=True, create=True)
+            result["success"], result["log"] = bool(res["success"]), (res.get("log") or "")[-4000:]
+        except Exception as exc:  # noqa: BLE001 - whatever happens, the student still gets a row
+            result["log"] = f"{type(exc).__name__}: {exc}"
+        try:
+            with Gradebook(f"sqlite:///{db}", COURSE_ID) as gb:
+                submission = gb.find_submission(a, sid)
+                result["timestamp"] = submission.timestamp.isoformat() if submission.timestamp else None
+                for nb in submission.notebooks:
+                    result["grades"][nb.name] = {
+                        g.name: {"auto_score": g.auto_score, "needs_manual_grade": g.needs_manual_grade}
+                        for g in nb.grades}
+                    result.setdefault("late_penalty", {})[nb.name] = nb.late_submission_penalty
+        except Exception as exc:  # noqa: BLE001
+            result["log"] += f"\nno grades: {type(exc).__name__}: {exc}"
+    result["autograded"] = str(out_dir) if out_dir.is_dir() else None
+    result["seconds"] = time.perf_counter() - t0
+    return result
+
+
+def _merge(root: Path, res: dict) -> None:
+    """Write one worker's grades into the real gradebook (parent process only: the single writer)."""
+    from nbgrader.api import Gradebook
+
+    sid, a = res["student"], res["assignment"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", COURSE_ID) as gb:
+        gb.update_or_create_student(sid)
+        ts = res.get("timestamp")
+        submission = gb.update_or_create_submission(a, sid, **({"timestamp": ts} if ts else {}))
+        for nb in submission.notebooks:
+            grades = res["grades"].get(nb.name, {})
+            for g in nb.grades:
+                got = grades.get(g.name)
+                if got is None or (got["auto_score"] is None and not got["needs_manual_grade"]):
+                    g.auto_score, g.needs_manual_grade = 0.0, False
+                else:
+                    g.auto_score, g.needs_manual_grade = got["auto_score"], got["needs_manual_grade"]
+            nb.late_submission_penalty = res.get("late_penalty", {}).get(nb.name)
+        gb.db.commit()
+    dest = root / "autograded" / sid / a
+    if res.get("autograded"):
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(res["autograded"], dest)
+
+
+def autograde(assignment: str, root: Path = COURSE_ROOT, students: list[str] | None = None,
+              workers: int | None = None, cell_timeout: int = 30, mem_bytes: int = 2 << 30,
+              progress=None) -> list[dict]:
+    """Autograde every submission of ``assignment`` under ``submitted/`` (or only ``students``) in parallel.
+
+    Returns one dict per student (grades, seconds, success, log). Every collected student ends up in the
+    gradebook, with zeros where nothing could be graded.
+    """
+    root = Path(root).resolve()
+    sub_root = root / "submitted"
+    if students is None:
+        students = sorted(p.name for p in sub_root.iterdir() if (p / assignment).is_dir()) \
+            if sub_root.is_dir() else []
+    workers = workers or os.cpu_count() or 1
+    deny = [str(root), str(SOLUTIONS.resolve()), str((REPO_ROOT / "course_lib" / "grading").resolve())]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="course-autograde-") as work:
+        template = Path(work) / "template.db"
+        _template_db(root, assignment, template)
+        jobs = Path(work) / "jobs"
+        jobs.mkdir()
+        tasks = [{"student": s, "assignment": assignment, "submitted": str(sub_root / s / assignment),
+                  "work": str(jobs), "template": str(template), "deny": deny, "cell_timeout": cell_timeout,
+                  "mem_bytes": mem_bytes} for s in students]
+        import multiprocessing
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for res in pool.map(_grade_one, tasks):
+                _merge(root, res)
+                shutil.rmtree(jobs / res["student"], ignore_errors=True)
+                results.append(res)
+                if progress:
+                    progress(res)
+    return results
+
+
+# -------------------------------------------------------------------------------- feedback / export
+def feedback(assignment: str, root: Path = COURSE_ROOT, students: list[str] | None = None) -> dict:
+    """HTML feedback in ``feedback/<student>/<assignment>/`` (hidden tests and their tracebacks removed)."""
+    api = _api(course_config(root))
+    if students is None:
+        return api.generate_feedback(assignment, force=True)
+    logs = {}
+    for s in students:
+        logs[s] = api.generate_feedback(assignment, s, force=True)
+    return logs
+
+
+def export_csv(path: str | Path, root: Path = COURSE_ROOT, assignments=ASSIGNMENTS) -> list[dict]:
+    """One row per student and assignment: the score of every part, total and maximum. Students without
+    a submission get 0 (``submitted`` = no)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    rows = []
+    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}", COURSE_ID) as gb:
+        known = {a.name for a in gb.assignments}
+        for a in assignments:
+            if a not in known:
+                continue
+            assignment = gb.find_assignment(a)
+            cells = [(nb.name, gc.name, gc.max_score) for nb in assignment.notebooks for gc in nb.grade_cells]
+            for student in sorted(gb.students, key=lambda s: s.id):
+                row = {"student": student.id, "assignment": a}
+                try:
+                    sub = gb.find_submission(a, student.id)
+                except MissingEntry:
+                    sub = None
+                total = 0.0
+                for nb_name, cell, _ in cells:
+                    score = 0.0
+                    if sub is not None:
+                        score = float(gb.find_grade(cell, nb_name, a, student.id).score or 0.0)
+                    row[cell.removeprefix("test_")] = round(score, 3)
+                    total += score
+                row["total"] = round(total, 3)
+                row["max"] = sum(m for _, _, m in cells)
+                row["submitted"] = "yes" if sub is not None else "no"
+                rows.append(row)
+    fields = ["student", "assignment"] + sorted({k for r in rows for k in r} - {"student", "assignment", "total",
+                                                                                  "max", "submitted"})
+    fields += ["total", "max", "submitted"]
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
