@@ -191,8 +191,9 @@ print(f"\nbest: Kneser-Ney with n = {best['n']}, validation perplexity {best['Kn
 # The claims of the next cell, checked on whatever corpus was loaded:
 assert all(math.isinf(r["MLE"]) for r in rows[1:]), "MLE is infinite from n = 2 on"
 assert all(rows[i]["add-1"] < rows[i + 1]["add-1"] for i in range(1, len(rows) - 1)), "add-1 worsens with n"
-assert all(r["Kneser-Ney"] <= r["add-1"] for r in rows), "Kneser-Ney beats add-1 at every n"
+assert all(r["Kneser-Ney"] < r["add-1"] for r in rows[1:]), "Kneser-Ney beats add-1 for every n > 1"
 assert best["n"] > 1
+assert all(best["Kneser-Ney"] <= r[name] for r in rows for name in SMOOTHINGS), "KN has the best perplexity"
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -211,7 +212,7 @@ fig.tight_layout()
 # * MLE is infinite from $n = 2$ on: some validation bigram was never seen, and one zero is enough.
 # * From $n = 2$ on, add-1 gets *worse* as $n$ grows: with a vocabulary of thousands of words, the pseudo-counts swamp the real
 #   ones in every rare context. A small $k$ helps, but only so much.
-# * Kneser–Ney is the best at every order and improves with $n$ only up to a point (printed above the plot);
+# * Kneser–Ney beats add-1 at every order above 1, is the best model overall, and improves with $n$ only up to a point (printed above the plot);
 #   beyond it, longer contexts are more informative but so rare that the back-off does nearly all the work,
 #   and the extra discounting costs more than it gains. On the small fallback corpus the point moves, which is
 #   itself the lesson: how much context a count model can use is set by how much data it has. This ceiling is

@@ -221,7 +221,7 @@ def truncated_bptt(x, y, h0, params, k):
         seg_loss, dscores = temporal_softmax_loss(scores, y[:, s:s + k])
         dhs, dWy, dby = temporal_affine_backward(dscores, acache)
         _, _, dWx, dWh, db = rnn_backward(dhs, cache)
-        for name, g in zip(PARAM_NAMES, (dWx, dWh, db, dWy, dby)):
+        for name, g in zip(PARAM_NAMES, (dWx, dWh, db, dWy, dby), strict=True):
             grads[name] += g
         loss += seg_loss
         h = hs[:, -1]

@@ -277,5 +277,5 @@ else:
     with torch.no_grad():
         paths, _ = crf_viterbi(model(torch.from_numpy(ids)).double().numpy(), mask, A_, start_, end_)
     print(f"dev tag accuracy: {np.mean(paths[mask] == gold[mask]):.3f}")
-    for (s, ts), path in list(zip(dev, paths))[:3]:
-        print(" ".join(f"{w}/{tagset[p]}" for w, p in zip(s, path[:len(s)])))
+    for (sentence, _), path in list(zip(dev, paths, strict=True))[:3]:
+        print(" ".join(f"{w}/{tagset[p]}" for w, p in zip(sentence, path[:len(sentence)], strict=True)))

@@ -122,10 +122,14 @@ def _deny_roots(extra: list[str]) -> list[str]:
     return roots + list(extra)
 
 
-def grade_cells(assignment: str, cells: list[str], parts: list[str] | None = None, *,
+def grade_cells(assignment: str, cells: list, parts: list[str] | None = None, *,
                 include_hidden: bool = True, deny: list[str] | None = None,
-                mem_bytes: int = 2 << 30) -> dict[str, PartResult]:
-    """Grade the code ``cells`` of a submission; returns part name -> PartResult (all parts of the spec)."""
+                mem_bytes: int = 2 << 30, cell_seconds: float = 10.0) -> dict[str, PartResult]:
+    """Grade a submission; returns part name -> PartResult (every part of the spec, or of ``parts``).
+
+    ``cells``: what :func:`cells_for_grading` returns, or plain code strings (checks then run at the end).
+    """
+    cells = [tuple(c) if isinstance(c, (tuple, list)) else ("code", c) for c in cells]
     global _ZYGOTE
     if _ZYGOTE is None:
         _ZYGOTE = Zygote()
@@ -145,12 +149,13 @@ def grade_cells(assignment: str, cells: list[str], parts: list[str] | None = Non
             os.chmod(out, 0o777)
             req = {"cells": list(cells), "mem_bytes": mem_bytes,
                    "deny_read": _deny_roots((deny or []) + [str(tmp)]), "allow_read": allow_read,
-                   "cpu_seconds": int(sum(p.timeout for p in in_phase) + 30), "cell_seconds": 10.0,
+                   "cpu_seconds": int(sum(p.timeout for p in in_phase) + 30), "cell_seconds": cell_seconds,
                    "parts": [{"name": p.name, "inject": p.inject, "case_seconds": p.timeout,
                               "cases": [(k, c.inputs) for k, c in enumerate(cases[p.name])]} for p in in_phase]}
             req_path = tmp / f"request{phase}.pkl"
             req_path.write_bytes(pickle.dumps(req))
-            timeout = 15.0 + sum(p.timeout * (2 if p.inject else 1) for p in in_phase)
+            n_code = sum(1 for kind, _ in cells if kind == "code")
+            timeout = 15.0 + sum(p.timeout * (2 if p.inject else 1) for p in in_phase) + cell_seconds * min(n_code, 6)
             status = _ZYGOTE.run(str(req_path), str(out), timeout)
             cells_info = {}
             try:
@@ -227,18 +232,23 @@ def check(assignment: str, part: str, *functions, hidden: bool = False) -> PartR
     return res
 
 
-def cells_for_grading(nb, assignment: str) -> list[str]:
-    """The code the sandbox runs: every code cell except test cells and the spec's ``SKIP_CELLS``
-    (demonstrations that only make plots); cells a student added are included."""
+def cells_for_grading(nb, assignment: str) -> list[tuple[str, str]]:
+    """What the sandbox runs, in notebook order: ``("code", source)`` for every code cell except test cells
+    and the spec's ``SKIP_CELLS`` (demonstrations; cells a student added are included), and
+    ``("test", part)`` where the test cell of a part stands — its checks run at that point, as in the
+    notebook, so that code further down (even ``os._exit``) cannot affect them."""
     skip = getattr(spec(assignment), "SKIP_CELLS", set())
-    cells = []
+    items = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution"):
+            grade_id = str(meta.get("grade_id", ""))
+            if grade_id.startswith("test_"):
+                items.append(("test", grade_id.removeprefix("test_")))
             continue
         if meta.get("grade_id") in skip:
             continue
-        cells.append(cell.source)
-    return cells
+        items.append(("code", cell.source))
+    return items

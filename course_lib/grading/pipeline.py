@@ -29,7 +29,7 @@ import tempfile
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from course_lib.grading.judge import ASSIGNMENTS
@@ -46,11 +46,10 @@ if str(Path(sys.executable).parent) not in os.environ.get("PATH", "").split(os.p
 
 
 def course_config(root: str | Path, db_url: str | None = None, cell_timeout: int = 30,
-                  deny_read: list[str] | None = None):
+                  deny_read: list[str] | None = None, mem_bytes: int = 2 << 30):
     """The nbgrader configuration of the course (also loaded by ``assignments/nbgrader_config.py``)."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,
-                                        SaveAutoGrades)
+    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, SaveAutoGrades
     from traitlets.config import Config
 
     from course_lib.grading.preprocessors import RedactHidden, SandboxedExecute, TruncateOutput, TrustedGrade
@@ -71,6 +70,8 @@ def course_config(root: str | Path, db_url: str | None = None, cell_timeout: int
                                            ClearMetadataPreprocessor, SaveAutoGrades, AssignLatePenalties,
                                            CheckCellMetadata]
     c.TrustedGrade.deny_read = [str(p) for p in (deny_read or [])]
+    c.TrustedGrade.cell_seconds = float(min(10, cell_timeout))
+    c.TrustedGrade.mem_bytes = int(mem_bytes)
     c.GenerateFeedback.preprocessors = [GetGrades, RedactHidden, CSSHTMLHeaderPreprocessor]
     return c
 
@@ -159,10 +160,10 @@ def collect(source: str | Path, assignment: str, root: Path = COURSE_ROOT) -> li
             if found is None:
                 others = sorted(student_dir.rglob("*.ipynb"))
                 found = others[0] if len(others) == 1 else None
-            stamp = datetime.now(timezone.utc)
+            stamp = datetime.now(UTC)
             if found is not None:
                 shutil.copyfile(found, dest / f"{assignment}.ipynb")
-                stamp = datetime.fromtimestamp(found.stat().st_mtime, timezone.utc)
+                stamp = datetime.fromtimestamp(found.stat().st_mtime, UTC)
             (dest / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
             students.append(sid)
     return students
@@ -200,7 +201,8 @@ def _grade_one(task: dict) -> dict:
     kernel_tmp.mkdir()
     out_dir = work / "autograded" / sid / a
     policy = {"mem_bytes": task["mem_bytes"], "allow_write": [str(out_dir), str(kernel_tmp)],
-              "deny_read": task["deny"] + [str(work.parent)], "allow_read": [str(out_dir), str(kernel_tmp), str(Path(__file__).with_name("__init__.py"))]}
+              "deny_read": task["deny"] + [str(work.parent)],
+              "allow_read": [str(out_dir), str(kernel_tmp), str(Path(__file__).with_name("__init__.py"))]}
     os.environ[POLICY_ENV] = json.dumps(policy)
     for var in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
         os.environ[var] = str(kernel_tmp)
@@ -209,7 +211,7 @@ def _grade_one(task: dict) -> dict:
               "success": False, "log": ""}
     if result["has_notebook"]:
         cfg = course_config(work, db_url=f"sqlite:///{db}", cell_timeout=task["cell_timeout"],
-                            deny_read=task["deny"] + [str(work.parent)])
+                            deny_read=task["deny"] + [str(work.parent)], mem_bytes=task["mem_bytes"])
         try:
             res = _api(cfg).autograde(a, sid, force=True, create=True)
             result["success"], result["log"] = bool(res["success"]), (res.get("log") or "")[-4000:]

@@ -13,7 +13,7 @@ import re
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer, List, Unicode
+from traitlets import Float, Integer, List, Unicode
 
 from course_lib.grading.kernel import LimitedKernelManager
 
@@ -109,6 +109,8 @@ class TrustedGrade(NbGraderPreprocessor):
     """
 
     deny_read = List(Unicode(), help="extra paths the sandbox must not read").tag(config=True)
+    cell_seconds = Float(10.0, help="time limit of one code cell in the sandbox").tag(config=True)
+    mem_bytes = Integer(2 << 30, help="address-space limit of the sandbox").tag(config=True)
 
     def preprocess(self, nb, resources):
         from course_lib.grading.judge import ASSIGNMENTS, cells_for_grading, grade_cells
@@ -118,7 +120,8 @@ class TrustedGrade(NbGraderPreprocessor):
         if assignment not in ASSIGNMENTS:
             return nb, resources
         self._restore_deleted_tests(nb, info)
-        results = grade_cells(assignment, cells_for_grading(nb, assignment), deny=list(self.deny_read))
+        results = grade_cells(assignment, cells_for_grading(nb, assignment), deny=list(self.deny_read),
+                              cell_seconds=self.cell_seconds, mem_bytes=self.mem_bytes)
         for cell in nb.cells:
             if not _is_test(cell):
                 continue

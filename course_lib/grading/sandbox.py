@@ -119,6 +119,38 @@ def _describe(exc: BaseException) -> str:
     return text if len(text) <= 400 else text[:400] + " ..."
 
 
+def _run_part(part: dict, ns: dict, oracles: dict, out: Path, violations: list) -> None:
+    """Call the part's driver on every case, once with the submission's own functions and, if the part
+    has lower-level dependencies, once with the oracle versions of those injected."""
+    driver = getattr(drivers, part["name"])
+    variants = [("own", {})] + ([("injected", part["inject"])] if part["inject"] else [])
+    for label, inject in variants:
+        saved = {fn: ns.get(fn) for fn in inject}
+        ns.update({fn: oracles[fn] for fn in inject})
+        for idx, inputs in part["cases"]:
+            stem = f"{part['name']}__{idx}__{label}"
+            start = len(violations)
+            try:
+                _alarm(part.get("case_seconds", 10.0))
+                result = driver(ns, inputs)
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                np.savez(out / f"{stem}.npz", **result)
+                status = {"ok": True}
+            except BaseException as exc:  # noqa: BLE001
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                status = {"ok": False, "error": _describe(exc)}
+            status["violations"] = violations[start:][:5]
+            try:
+                _write_json(out / f"{stem}.json", status)
+            except BaseException:  # noqa: BLE001
+                pass
+        for fn, value in saved.items():
+            if value is None:
+                ns.pop(fn, None)
+            else:
+                ns[fn] = value
+
+
 def run_child(request_path: str, out_dir: str) -> None:
     """Body of the sandboxed child (see the module docstring). Never returns normally: it ``_exit`` s."""
     out = Path(out_dir)
@@ -141,9 +173,20 @@ def run_child(request_path: str, out_dir: str) -> None:
     _install_audit_hook(req["deny_read"], req["allow_read"], str(out), violations)
 
     ns = {"__name__": "__main__", "__builtins__": builtins}
-    cell_errors = []
-    for k, source in enumerate(req["cells"]):
-        code = strip_magics(source)
+    cell_errors: list[str] = []
+    parts = {part["name"]: part for part in req["parts"]}
+    done: set[str] = set()
+    items = [tuple(item) for item in req["cells"]] + [("test", name) for name in parts]
+    for k, (kind, payload) in enumerate(items):
+        if done == set(parts):
+            break
+        if kind == "test":
+            if payload in parts and payload not in done:
+                done.add(payload)
+                _write_json(out / "cells.json", {"errors": cell_errors[:20], "violations": violations[:20]})
+                _run_part(parts[payload], ns, oracles, out, violations)
+            continue
+        code = strip_magics(payload)
         if not code.strip():
             continue
         try:
@@ -154,35 +197,6 @@ def run_child(request_path: str, out_dir: str) -> None:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     _write_json(out / "cells.json", {"errors": cell_errors[:20], "violations": violations[:20]})
-
-    for part in req["parts"]:
-        driver = getattr(drivers, part["name"])
-        variants = [("own", {})] + ([("injected", part["inject"])] if part["inject"] else [])
-        for label, inject in variants:
-            saved = {fn: ns.get(fn) for fn in inject}
-            ns.update({fn: oracles[fn] for fn in inject})
-            for idx, inputs in part["cases"]:
-                stem = f"{part['name']}__{idx}__{label}"
-                start = len(violations)
-                try:
-                    _alarm(part.get("case_seconds", 10.0))
-                    result = driver(ns, inputs)
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-                    np.savez(out / f"{stem}.npz", **result)
-                    status = {"ok": True}
-                except BaseException as exc:  # noqa: BLE001
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-                    status = {"ok": False, "error": _describe(exc)}
-                status["violations"] = violations[start:][:5]
-                try:
-                    _write_json(out / f"{stem}.json", status)
-                except BaseException:  # noqa: BLE001
-                    pass
-            for fn, value in saved.items():
-                if value is None:
-                    ns.pop(fn, None)
-                else:
-                    ns[fn] = value
     _write_json(out / "done.json", {"violations": violations[:20]})
     os._exit(0)
 

@@ -21,6 +21,7 @@ from functools import lru_cache
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from course_lib.widgets._display import StaticView, figure_png, want_static
 from course_lib.widgets.gradients import (
@@ -57,6 +58,19 @@ def _shown(v: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(v, nan=CEIL, posinf=CEIL), FLOOR, CEIL)
 
 
+_DECADES = FuncFormatter(lambda v, _pos: f"1e{round(np.log10(v))}" if v > 0 else "0")
+
+
+def _log_limits(ax, **kwargs) -> None:
+    """Log y-axis limited to the data (within the display range) with at most ~8 labelled decades."""
+    ys = np.concatenate([ln.get_ydata() for ln in ax.get_lines()])
+    lo, hi = float(ys.min(initial=1.0)), float(ys.max(initial=1.0))
+    ax.set(ylim=(max(FLOOR, lo) / 5, min(CEIL, hi) * 5), **kwargs)
+    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(_DECADES)  # plain "1e-5" labels: mathtext would double the drawing time
+
+
 def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
                     forget_bias: float = 1.0, threshold: float = 5.0, seed: int = 0, init: str = "orthogonal",
                     norm: str = "loss", trace_T: int = 40, trace_steps: int = 12) -> tuple[Figure, dict]:
@@ -69,7 +83,8 @@ def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, ra
     ``||dL/dh_1||`` (the gradient that reaches the first state) and has ``"clipping"`` (the trace arrays).
     """
     cells = [c for c in CELLS if c in set(cells)]
-    fig = Figure(figsize=(11, 7.2), layout="constrained")
+    fig = Figure(figsize=(11, 7.2))  # fixed margins: a layout engine would triple the drawing time
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.07, top=0.95, wspace=0.2, hspace=0.33)
     ax_g, ax_e, ax_c, ax_l = fig.subplots(2, 2).ravel()
     t = np.arange(1, T + 1)
     summary: dict = {}
@@ -83,10 +98,10 @@ def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, ra
         if c is not None:
             ax_g.semilogy(t[:-1], _shown(c[:-1]), color=COLOURS[cell], lw=1.2, ls=":", label="LSTM cell path ‖∂L/∂c_t‖")
         summary[cell] = float(h[0])
-    ax_g.set(xlabel="t", ylabel=NORMS[norm], ylim=(FLOOR / 3, CEIL * 3), xlim=(1, T),
-             title=f"Gradient reaching h_t from step T = {T} (H = {H})")
+    _log_limits(ax_g, xlabel="t", ylabel=NORMS[norm], xlim=(1, T),
+                title=f"Gradient reaching h_t from step T = {T} (H = {H})")
     ax_g.axhline(1.0, color="0.85", lw=0.8, zorder=0)
-    ax_g.legend(fontsize=8, loc="lower right")
+    ax_g.legend(fontsize=7, loc="best", framealpha=0.6)
 
     lam = recurrent_eigenvalues(H, radius, seed, init)
     phi = np.linspace(0, 2 * np.pi, 256)
@@ -104,7 +119,7 @@ def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, ra
     ax_c.semilogy(u, _shown(tr["norm_clipped"]), "s--", color="C0", alpha=0.5, ms=4, label="clipped run: ‖g‖ before")
     ax_c.semilogy(u, _shown(tr["step_clipped"]), "s-", color="C0", label="clipped run: ‖g‖ after")
     ax_c.axhline(threshold, color="k", lw=1, ls=":", label=f"threshold = {threshold:.3g}")
-    ax_c.set(xlabel="SGD update", ylabel="gradient norm", title=f"Norm clipping, tanh RNN (T = {trace_T})")
+    _log_limits(ax_c, xlabel="SGD update", ylabel="gradient norm", title=f"Norm clipping, tanh RNN (T = {trace_T})")
     ax_c.legend(fontsize=8)
     ax_l.plot(u, tr["loss_plain"], "o-", color="C3", label="no clipping")
     ax_l.plot(u, tr["loss_clipped"], "s-", color="C0", label="with clipping")

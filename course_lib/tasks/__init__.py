@@ -1,0 +1,1 @@
+"""Command-line training tasks that produce the course's shipped checkpoints."""

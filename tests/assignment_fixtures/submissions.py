@@ -1,0 +1,194 @@
+"""Generators of submissions for the grading tests and the benchmark: solved, untouched, realistic
+mistakes (each expected to cost points in one part only) and hostile notebooks.
+
+A submission starts from the *released* notebook (what a student downloads); "solved" fills every
+solution cell with the instructor's code from ``solutions/<a>.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+from course_lib.grading.pipeline import render_source
+
+SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$", re.M)
+
+# name -> (solution cell grade_id, text to replace, replacement, the one part that must lose points)
+MISTAKES = {
+    "bptt": {
+        "missing recurrent term in dh_prev": (
+            "rnn_backward_solution", "rnn_step_backward(dh[:, t] + dprev, cache[t])",
+            "rnn_step_backward(dh[:, t], cache[t])", "rnn_backward"),
+        "transposed dWh": ("rnn_step_backward_solution", "dWh = h_prev.T @ da", "dWh = da.T @ h_prev",
+                           "rnn_step_backward"),
+        "state not carried across segments": ("truncated_bptt_solution", "        h = hs[:, -1]\n",
+                                              "        h_keep = hs[:, -1]\n", "truncated_bptt"),
+        "per-array clipping": (
+            "clip_grad_norm_solution", "clipped = {name: g * scale for name, g in grads.items()}",
+            "clipped = {n: g * min(1.0, max_norm / (np.linalg.norm(g) + 1e-12)) for n, g in grads.items()}",
+            "clip_grad_norm"),
+    },
+    "gating": {
+        "forget gate uses the new cell": ("lstm_step_backward_solution", "daf = dct * c_prev * f * (1.0 - f)",
+                                          "daf = dct * (f * c_prev + i * g) * f * (1.0 - f)",
+                                          "lstm_step_backward"),
+        "output peephole on c_prev": ("lstm_peephole_solution", "o = sigmoid(a[:, 3 * H:] + P[2] * c)",
+                                      "o = sigmoid(a[:, 3 * H:] + P[2] * c_prev)", "lstm_peephole_step_forward"),
+        "GRU without the direct path": ("gru_step_solution", "dh_prev = dh_next * z + d_rh * r",
+                                        "dh_prev = d_rh * r", "gru_step_backward"),
+        "LSTM sequence drops dc": ("lstm_sequence_solution",
+                                   "lstm_step_backward(dh[:, t] + dprev_h, dprev_c, cache[t])",
+                                   "lstm_step_backward(dh[:, t] + dprev_h, 0 * dprev_c, cache[t])",
+                                   "lstm_sequence"),
+    },
+    "crf": {
+        "log-partition without log-sum-exp": (
+            "crf_log_partition_solution",
+            "nxt = logsumexp(alpha[:, :, None] + A[None], axis=1) + E[:, t]",
+            "nxt = np.log(np.exp(alpha[:, :, None] + A[None]).sum(axis=1)) + E[:, t]", "crf_log_partition"),
+        "Viterbi back-pointers off by one": ("crf_viterbi_solution", "y = int(back[n, t, y])",
+                                             "y = int(back[n, t - 1, y])", "crf_viterbi"),
+        "score ignores the mask": ("crf_score_solution", "score = score + np.where(mask[:, t], step, 0.0)",
+                                   "score = score + step", "crf_score"),
+        "NLL gradient without gold counts": ("crf_nll_backward_solution", "dE = unary - gold", "dE = unary",
+                                             "crf_nll_backward"),
+    },
+}
+
+
+def _solution_sources(assignment: str) -> dict[str, str]:
+    nb = render_source(assignment)
+    out = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            out[meta["grade_id"]] = "\n".join(
+                ln for ln in cell.source.splitlines() if not SOLUTION_MARKERS.match(ln))
+    return out
+
+
+def untouched(root: Path, assignment: str):
+    return nbformat.read(Path(root) / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def solved(root: Path, assignment: str):
+    nb = untouched(root, assignment)
+    sources = _solution_sources(assignment)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in sources:
+            cell.source = sources[grade_id]
+    return nb
+
+
+def with_mistake(root: Path, assignment: str, name: str):
+    grade_id, old, new, _ = MISTAKES[assignment][name]
+    nb = solved(root, assignment)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            assert old in cell.source, f"mistake {name!r}: {old!r} not in {grade_id}"
+            cell.source = cell.source.replace(old, new)
+    return nb
+
+
+def _append(nb, source: str, index: int | None = None):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.pop("id", None)
+    nb = copy.deepcopy(nb)
+    nb.cells.insert(len(nb.cells) if index is None else index, cell)
+    return nb
+
+
+def _first_solution_index(nb) -> int:
+    return next(k for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+
+
+def _replace_solution(nb, grade_id: str, source: str):
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+    return nb
+
+
+FIRST_PART = {"bptt": ("rnn_step_forward_solution", "rnn_step_forward"),
+              "gating": ("lstm_step_forward_solution", "lstm_step_forward"),
+              "crf": ("crf_score_solution", "crf_score")}
+REFERENCE_IMPORT = {"bptt": "from course_lib.reference.rnn import rnn_step_forward  # noqa\n",
+                    "gating": "from course_lib.reference.lstm import lstm_step_forward  # noqa\n",
+                    "crf": "from course_lib.reference.crf import crf_score  # noqa\n"}
+
+
+def hostile(root: Path, assignment: str, kind: str):
+    """A solved notebook made hostile in one way (see HOSTILE). Returns a notebook, text or None."""
+    nb = solved(root, assignment)
+    first = _first_solution_index(nb)
+    grade_id, part = FIRST_PART[assignment]
+    if kind == "infinite loop":
+        return _append(nb, "while True:\n    pass\n", first)
+    if kind == "sys.exit":
+        return _append(nb, "import sys\nsys.exit(3)\n", first)
+    if kind == "os._exit":
+        return _append(nb, "import os\nos._exit(0)\n")  # at the very end, after every test cell
+    if kind == "memory bomb":
+        return _append(nb, "hog = []\nwhile True:\n    hog.append(bytearray(1 << 27))\n", first)
+    if kind == "monkeypatch":
+        # every comparison and the checker say "pass" in the kernel, and the first part is plainly wrong
+        patch = ("import numpy as np\nimport numpy.testing\nimport course_lib.grading as g\n"
+                 "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
+                 "numpy.testing.assert_allclose = lambda *a, **k: None\ng.check = lambda *a, **k: None\n"
+                 "check = lambda *a, **k: None\nAssertionError = type('Nope', (Exception,), {})\n")
+        nb = _append(nb, patch, first)
+        src = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        body = src.split("\n")[0] + "\n    return 0, None\n"
+        return _replace_solution(nb, grade_id, body)
+    if kind == "reference implementation":
+        return _replace_solution(nb, grade_id, REFERENCE_IMPORT[assignment])
+    if kind == "reads the solution":
+        path = Path(root).resolve() / "source" / assignment / f"{assignment}.ipynb"
+        code = ("import json\nsol = json.load(open(%r))\nfor c in sol['cells']:\n"
+                "    if c['metadata'].get('nbgrader', {}).get('grade_id') == %r:\n"
+                "        exec(''.join(c['source']))\n") % (str(path), grade_id)
+        return _replace_solution(nb, grade_id, code)
+    if kind == "edits a test cell":
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_" + part:
+                cell.source = "pass  # all good!"
+        src = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        return _replace_solution(nb, grade_id, src.split("\n")[0] + "\n    return 0, None\n")
+    if kind == "deletes a test cell":
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_" + part]
+        src = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        return _replace_solution(nb, grade_id, src.split("\n")[0] + "\n    return 0, None\n")
+    if kind == "not JSON":
+        return "{ this is not a notebook"
+    if kind == "missing notebook":
+        return None
+    if kind == "huge output":
+        return _append(nb, "print('x' * 3_000_000)\nfor k in range(20000):\n    print(k)\n", first)
+    if kind == "input()":
+        return _append(nb, "name = input('your name? ')\n", first)
+    raise ValueError(kind)
+
+
+# kind -> the parts expected to lose points (None: all of them)
+HOSTILE = {
+    "infinite loop": [], "sys.exit": [], "os._exit": [], "memory bomb": [], "huge output": [], "input()": [],
+    "monkeypatch": ["first"], "reference implementation": ["first"], "reads the solution": ["first"],
+    "edits a test cell": ["first"], "deletes a test cell": ["first"], "not JSON": None, "missing notebook": None,
+}
+
+
+def write_submission(folder: Path, student: str, assignment: str, nb) -> None:
+    """Lay a submission out as ``<folder>/<student>/<assignment>.ipynb`` (the layout collect() reads)."""
+    d = Path(folder) / student
+    d.mkdir(parents=True, exist_ok=True)
+    if nb is None:
+        (d / "README.txt").write_text("forgot to upload")
+    elif isinstance(nb, str):
+        (d / f"{assignment}.ipynb").write_text(nb)
+    else:
+        nbformat.write(nb, d / f"{assignment}.ipynb")
