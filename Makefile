@@ -3,7 +3,7 @@
 #   make test   set everything up and run the whole test suite
 # Set-up is idempotent: the venv is rebuilt only when pyproject.toml changes.
 
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -11,12 +11,12 @@ PORT   ?= 8888
 # Where the real datasets are mirrored (tests and CI point this at ../shared/data; Binder downloads instead).
 export COURSE_DATA_MIRROR ?= $(if $(wildcard ../shared/data/MANIFEST.md),$(abspath ../shared/data),)
 
-.PHONY: setup lab test lint bench release autograde feedback export collect site clean
+.PHONY: setup browser lab test lint bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed: on Debian, apt-get install python3-venv"; exit 1; }
 	# torch first and pinned, so that nothing can pull a CUDA build of it.
 	$(PY) -m pip install --disable-pip-version-check -q "torch==2.13.0"
 	$(PY) -m pip install --disable-pip-version-check -q -e ".[test]"
@@ -26,8 +26,14 @@ $(STAMP): pyproject.toml
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port $(PORT)
 
-test: setup
+test: setup browser
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile
+
+# The widget tests drive JupyterLab in Debian's Chromium (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 lint: setup
 	$(VENV)/bin/ruff check .
