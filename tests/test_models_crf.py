@@ -289,3 +289,5 @@ def test_tagger_bad_input():
         model.predict(words, torch.zeros_like(mask), chars)
     with pytest.raises(ValueError, match="char mode must be"):
         BiLSTMTagger(V, K, char_vocab_size=V, char_mode="gru")
+    with pytest.raises(ValueError, match="char kernel_size must be odd"):
+        BiLSTMTagger(V, K, char_vocab_size=V, char_mode="cnn", char_kernel_size=4)

@@ -44,6 +44,7 @@ def _under(path: str, roots: list[str]) -> bool:
 
 def install_policy(policy: dict) -> None:
     """Apply the resource limits and the audit hook described by ``policy`` to this process."""
+    os.environ.update({k: str(v) for k, v in policy.get("env", {}).items()})
     mem = int(policy.get("mem_bytes", 2 << 30))
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     fsize = int(policy.get("fsize_bytes", 256 << 20))

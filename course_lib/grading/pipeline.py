@@ -49,7 +49,7 @@ def course_config(root: str | Path, db_url: str | None = None, cell_timeout: int
                   deny_read: list[str] | None = None, mem_bytes: int = 2 << 30):
     """The nbgrader configuration of the course (also loaded by ``assignments/nbgrader_config.py``)."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, SaveAutoGrades
+    from nbgrader.preprocessors import AssignLatePenalties, GetGrades, IgnorePattern, SaveAutoGrades
     from traitlets.config import Config
 
     from course_lib.grading.preprocessors import RedactHidden, SandboxedExecute, TruncateOutput, TrustedGrade
@@ -66,9 +66,10 @@ def course_config(root: str | Path, db_url: str | None = None, cell_timeout: int
     c.Execute.interrupt_on_timeout = True
     c.SandboxedExecute.timeout = cell_timeout
     c.LimitOutput.max_lines = 300
+    # nbgrader's list, with Execute sandboxed, outputs truncated and the verdict written by TrustedGrade;
+    # CheckCellMetadata already ran when the submission was sanitized, so it is not repeated here.
     c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, TruncateOutput, TrustedGrade,
-                                           ClearMetadataPreprocessor, SaveAutoGrades, AssignLatePenalties,
-                                           CheckCellMetadata]
+                                           ClearMetadataPreprocessor, SaveAutoGrades, AssignLatePenalties]
     c.TrustedGrade.deny_read = [str(p) for p in (deny_read or [])]
     c.TrustedGrade.cell_seconds = float(min(10, cell_timeout))
     c.TrustedGrade.mem_bytes = int(mem_bytes)
@@ -203,9 +204,8 @@ def _grade_one(task: dict) -> dict:
     policy = {"mem_bytes": task["mem_bytes"], "allow_write": [str(out_dir), str(kernel_tmp)],
               "deny_read": task["deny"] + [str(work.parent)],
               "allow_read": [str(out_dir), str(kernel_tmp), str(Path(__file__).with_name("__init__.py"))]}
+    policy["env"] = {var: str(kernel_tmp) for var in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR")}
     os.environ[POLICY_ENV] = json.dumps(policy)
-    for var in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
-        os.environ[var] = str(kernel_tmp)
     os.environ["COURSE_GRADING_DENY"] = os.pathsep.join(task["deny"] + [str(work.parent)])
     result = {"student": sid, "assignment": a, "has_notebook": (sub / f"{a}.ipynb").is_file(), "grades": {},
               "success": False, "log": ""}

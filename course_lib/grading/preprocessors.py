@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import nbformat
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
@@ -158,8 +159,9 @@ class TrustedGrade(NbGraderPreprocessor):
                             "task": False}
                     if source.checksum:
                         meta["checksum"] = source.checksum
-                    nb.cells.append(NotebookNode(cell_type="code", execution_count=None, outputs=[],
-                                                 source=source.source, metadata={"nbgrader": meta}))
+                    nb.cells.append(nbformat.from_dict({"cell_type": "code", "execution_count": None,
+                                                        "outputs": [], "source": source.source,
+                                                        "metadata": {"nbgrader": meta}}))
                     self.log.warning("restored deleted test cell %s", grade_cell.name)
         except Exception as exc:  # noqa: BLE001 - a gradebook problem must not stop grading
             self.log.warning("could not restore deleted test cells: %s", exc)

@@ -65,6 +65,8 @@ class CharEncoder(nn.Module):
         super().__init__()
         if mode not in ("lstm", "cnn"):
             raise ValueError(f"char mode must be 'lstm' or 'cnn', got {mode!r}")
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"char kernel_size must be odd (same-length convolution), got {kernel_size}")
         self.mode = mode
         self.embedding = nn.Embedding(char_vocab_size, embedding_dim, padding_idx=0)
         if mode == "lstm":
@@ -94,7 +96,8 @@ class CharEncoder(nn.Module):
 
 class BiLSTMEncoder(nn.Module):
     """Words (and characters) -> emissions. forward(words (N, T), mask (N, T), chars (N, T, C) | None)
-    -> (N, T, num_tags). The LSTM has ``hidden_size`` units per direction."""
+    -> (N, T, num_tags). The LSTM has ``hidden_size`` units per direction. ``chars`` is required when
+    ``char_vocab_size`` was given and ignored otherwise (so one training loop can always pass it)."""
 
     def __init__(self, vocab_size: int, num_tags: int, embedding_dim: int = 100, hidden_size: int = 100,
                  num_layers: int = 1, dropout: float = 0.5, padding_idx: int = 0,

@@ -35,7 +35,7 @@ from course_lib.reference.validation import check_positive_int
 
 __all__ = [
     "CELLS", "CELL_LABELS", "INITS", "base_recurrent_matrix", "clipping_trace", "cell_weights",
-    "gradient_norms_through_time", "recurrent_eigenvalues", "sequence_inputs",
+    "gradient_norms_through_time", "loss_direction", "recurrent_eigenvalues", "sequence_inputs",
 ]
 
 CELLS = ("tanh", "relu", "linear", "lstm", "gru")
@@ -126,6 +126,12 @@ def cell_weights(cell: str, H: int, radius: float, seed: int = 0, *, D: int = 16
     return {"Wx": Wx, "Wh": Wh, "b": b}
 
 
+def loss_direction(H: int, seed: int = 0) -> np.ndarray:
+    """The seed's unit vector ``u`` (H,) of the probe loss ``L = u · h_T`` (so ``dL/dh_T = u``)."""
+    u = np.random.default_rng([seed, 3]).standard_normal(check_positive_int("H", H))
+    return u / np.linalg.norm(u)
+
+
 def _backprop_states(cell: str, w: dict, x: np.ndarray, dh_T: np.ndarray, gru_variant: str):
     """Run ``cell`` over x (N, T, D) from zero states and backpropagate ``dh_T`` (N, H) from h_T alone.
 
@@ -174,7 +180,8 @@ def gradient_norms_through_time(cell: str, T: int = 100, H: int = 64, radius: fl
 
     For a linear Elman cell with an orthogonal ``M`` both equal ``radius^(T-t)`` exactly. The LSTM's
     ``dL/dh_t`` treats ``(h_t, c_t)`` as its state (as torch's ``h_t.grad``); ``return_cell=True`` also
-    returns the cell path ``||dL/dc_t||`` (entry T is 0: the loss reads h_T only).
+    returns the norm of what flows back along the cell path into ``c_t``, ``δc^{t+1} ⊙ f^{t+1}`` in the deck's
+    BPTT equations (the constant error carousel; entry T is 0: the loss reads h_T only).
 
     Returns
     -------
@@ -190,8 +197,7 @@ def gradient_norms_through_time(cell: str, T: int = 100, H: int = 64, radius: fl
     w = cell_weights(cell, H, radius, seed, D=D, init=init, forget_bias=forget_bias)
     x = sequence_inputs(T, D, seed, input_scale)
     if norm == "loss":
-        u = np.random.default_rng([seed, 3]).standard_normal(H)
-        dh_T = (u / np.linalg.norm(u))[None]  # (1, H)
+        dh_T = loss_direction(H, seed)[None]  # (1, H)
     else:
         x, dh_T = np.repeat(x, H, axis=0), np.eye(H)  # row n of the batch carries row n of the Jacobian
     with np.errstate(over="ignore", invalid="ignore"):

@@ -149,9 +149,9 @@ def hostile(root: Path, assignment: str, kind: str):
         return _replace_solution(nb, grade_id, REFERENCE_IMPORT[assignment])
     if kind == "reads the solution":
         path = Path(root).resolve() / "source" / assignment / f"{assignment}.ipynb"
-        code = ("import json\nsol = json.load(open(%r))\nfor c in sol['cells']:\n"
-                "    if c['metadata'].get('nbgrader', {}).get('grade_id') == %r:\n"
-                "        exec(''.join(c['source']))\n") % (str(path), grade_id)
+        code = (f"import json\nsol = json.load(open({str(path)!r}))\nfor c in sol['cells']:\n"
+                f"    if c['metadata'].get('nbgrader', {{}}).get('grade_id') == {grade_id!r}:\n"
+                "        exec(''.join(c['source']))\n")
         return _replace_solution(nb, grade_id, code)
     if kind == "edits a test cell":
         for cell in nb.cells:

@@ -1,0 +1,157 @@
+"""The three assignments through the real nbgrader pipeline (generate, collect, autograde, feedback, export),
+in a temporary copy of the course root, with correct, untouched, mistaken and hostile submissions graded
+in one parallel batch per assignment."""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_lib.grading import pipeline
+from course_lib.grading.judge import spec
+
+sys.path.insert(0, str(Path(__file__).parent))
+from assignment_fixtures import submissions as S  # noqa: E402
+
+pytestmark = pytest.mark.slow
+HOSTILE_ON = "bptt"  # the hostile notebooks are assignment-independent: they are graded with the BPTT batch
+# parts whose driver also calls the first part's function (its backward uses the student's own forward)
+DEPENDENTS = {"bptt": {"rnn_step_backward"}, "gating": {"lstm_step_backward"}, "crf": set()}
+
+
+def _slug(kind: str) -> str:
+    return "h_" + re.sub(r"[^a-z0-9]+", "_", kind.lower()).strip("_")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(pipeline.COURSE_ROOT / "nbgrader_config.py", root)
+    pipeline.release(root)  # source/ from solutions/, release/ and the gradebook, as the instructor does
+    return root
+
+
+def _grade(course, tmp_path_factory, a):
+    subs = tmp_path_factory.mktemp(f"{a}-submissions")
+    S.write_submission(subs, "good", a, S.solved(course, a))
+    S.write_submission(subs, "blank", a, S.untouched(course, a))
+    for k, name in enumerate(S.MISTAKES[a]):
+        S.write_submission(subs, f"mistake{k}", a, S.with_mistake(course, a, name))
+    if a == HOSTILE_ON:
+        for kind in S.HOSTILE:
+            S.write_submission(subs, _slug(kind), a, S.hostile(course, a, kind))
+    students = pipeline.collect(subs, a, course)
+    results = {r["student"]: r for r in pipeline.autograde(a, course, workers=2, cell_timeout=8,
+                                                           mem_bytes=1 << 30)}
+    fb = pipeline.feedback(a, course)
+    pipeline.export_csv(course / f"{a}.csv", course, [a])
+    with open(course / f"{a}.csv") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    return {"assignment": a, "root": course, "students": students, "results": results, "feedback": fb,
+            "csv": rows}
+
+
+@pytest.fixture(scope="module")
+def batches(course, tmp_path_factory):
+    return {a: _grade(course, tmp_path_factory, a) for a in ("bptt", "gating", "crf")}
+
+
+ASSIGNMENTS = ("bptt", "gating", "crf")
+
+
+def _scores(g, student):
+    row = g["csv"][student]
+    return {p: float(row[p]) for p in spec(g["assignment"]).PARTS}
+
+
+def _full(g):
+    return {name: float(p.points) for name, p in spec(g["assignment"]).PARTS.items()}
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_every_student_is_graded_and_exported(batches, a):
+    graded = batches[a]
+    assert set(graded["csv"]) == set(graded["students"]) == set(graded["results"])
+    assert all(graded["csv"][s]["submitted"] == "yes" for s in graded["students"])
+    assert graded["feedback"]["success"], graded["feedback"]["log"]
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_reference_solution_scores_full_marks(batches, a):
+    graded = batches[a]
+    assert _scores(graded, "good") == _full(graded)
+    assert graded["results"]["good"]["success"], graded["results"]["good"]["log"]
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_untouched_release_scores_zero_without_stopping_the_run(batches, a):
+    graded = batches[a]
+    assert set(_scores(graded, "blank").values()) == {0.0}
+    assert graded["results"]["blank"]["success"], graded["results"]["blank"]["log"]
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_each_mistake_loses_points_in_its_part_only(batches, a):
+    graded = batches[a]
+    full = _full(graded)
+    for k, (name, (_, _, _, part)) in enumerate(S.MISTAKES[a].items()):
+        got = _scores(graded, f"mistake{k}")
+        assert got[part] < full[part], f"{name}: {part} kept its points"
+        others = {p: v for p, v in got.items() if p != part}
+        assert others == {p: v for p, v in full.items() if p != part}, f"{name}: {got}"
+
+
+def test_hostile_submissions_are_graded_as_what_they_are(batches):
+    graded = batches[HOSTILE_ON]
+    a, full = HOSTILE_ON, _full(graded)
+    first = S.FIRST_PART[a][1]
+    for kind, losing in S.HOSTILE.items():
+        got = _scores(graded, _slug(kind))
+        if losing is None:
+            assert set(got.values()) == {0.0}, (kind, got)
+            continue
+        lost = {first} | DEPENDENTS[a] if losing else set()
+        for part, value in got.items():
+            if part in lost:
+                assert value == 0.0, (kind, part, got)
+            else:
+                assert value == full[part], (kind, part, got)
+
+
+def test_hostile_notebooks_leave_a_trace_in_their_own_feedback(batches):
+    root = batches[HOSTILE_ON]["root"]
+
+    def text(student):
+        page = (root / "feedback" / student / "bptt" / "bptt.html").read_text()
+        return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+    assert "not allowed" in text(_slug("reference implementation"))
+    assert "does not allow reading" in text(_slug("reads the solution"))
+    assert "CellTimeoutError" in text(_slug("infinite loop"))
+    assert "MemoryError" in text(_slug("memory bomb"))
+    assert "DeadKernelError" in text(_slug("os._exit"))
+    assert "truncated" in text(_slug("huge output"))
+    assert len(text(_slug("huge output"))) < 400_000
+    assert (root / "gradebook.db").stat().st_size < 5_000_000
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_feedback_shows_scores_but_no_hidden_tests(batches, a):
+    graded = batches[a]
+    root = graded["root"]
+    pages = sorted((root / "feedback").glob(f"*/{a}/{a}.html"))
+    broken = 2 if a == HOSTILE_ON else 0  # the not-JSON and the missing notebook have no feedback page
+    assert len(pages) == len(graded["students"]) - broken
+    for page in pages:
+        body = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        assert "HIDDEN TESTS" not in body and "hidden=True" not in body, page
+    good = html.unescape(re.sub(r"<[^>]+>", "", (root / "feedback" / "good" / a / f"{a}.html").read_text()))
+    assert "hidden check" in good and "FAIL" not in good
+    mistaken = html.unescape(re.sub(r"<[^>]+>", "", (root / "feedback" / "mistake0" / a / f"{a}.html").read_text()))
+    assert "FAIL" in mistaken and "hidden=True" not in mistaken
