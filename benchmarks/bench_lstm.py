@@ -103,6 +103,20 @@ def main() -> None:
             times[name].append(1e3 * (time.perf_counter() - t0))
             cpu[name].append(1e3 * (time.process_time() - cpu0))
 
+    # The recurrent product y^{t-1} Wh, done 2T times per run (forward and backward) by both sides: how
+    # fast each library's BLAS (NumPy: OpenBLAS; torch: MKL on x86) does this one shape, in CPU time.
+    h_np = rng.standard_normal((N, H), dtype=np.float32)
+    h_t, Wh_t, rec = torch.from_numpy(h_np), torch.from_numpy(Wh), np.empty((N, 4 * H), np.float32)
+    step_mm = {}
+    for name, fn in (("numpy", lambda: np.matmul(h_np, Wh, out=rec)), ("torch", lambda: torch.mm(h_t, Wh_t))):
+        samples = []
+        for _ in range(15):
+            c = time.process_time()
+            for _ in range(20):
+                fn()
+            samples.append(1e3 * (time.process_time() - c) / 20)
+        step_mm[name] = round(statistics.median(samples), 4)
+
     med = {k: statistics.median(v) for k, v in times.items()}
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     ratio = med["numpy"] / med["torch"]
@@ -123,6 +137,7 @@ def main() -> None:
         "goal_ratio": GOAL,
         "meets_goal": ratio <= GOAL,
         "max_abs_diff": {"dx": max_dx, "dWh": max_dWh},
+        "recurrent_matmul_ms_cpu": step_mm,
         "machine": {
             "cpu_count": os.cpu_count(),
             "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
@@ -144,6 +159,8 @@ def main() -> None:
     print(f"  torch.nn.LSTM   {med['torch']:8.1f} ms wall  {med_cpu['torch']:8.1f} ms CPU")
     print(f"  ratio numpy/torch = {ratio:.2f} wall (median pairwise {pair_ratio:.2f}), {cpu_ratio:.2f} CPU;"
           f" goal <= {GOAL}")
+    print(f"  one recurrent product ({N}x{H} @ {H}x{4 * H}): numpy {step_mm['numpy']:.3f} ms, "
+          f"torch {step_mm['torch']:.3f} ms CPU")
     print(f"  written to {args.out}")
 
 

@@ -237,11 +237,14 @@ def _bptt_cells():
 
 def test_sandbox_grades_the_solution_full_and_ignores_patched_numpy_and_checker():
     cells = _bptt_cells()
-    hostile = ("import numpy as np\nimport numpy.testing\nimport course_lib.grading as g\n"
-               "import course_lib.grading.checks as c\nnp.allclose = lambda *a, **k: True\n"
-               "np.array_equal = lambda *a, **k: True\nnp.isfinite = lambda x: True\nc.close = lambda *a, **k: True\n"
-               "g.check = lambda *a, **k: None\n"
-               "def rnn_forward(x, h0, Wx, Wh, b):\n    return np.zeros((x.shape[0], x.shape[1], h0.shape[1])), None\n")
+    hostile = ("import numpy as np\n"
+               "def rnn_forward(x, h0, Wx, Wh, b):\n    return np.zeros((x.shape[0], x.shape[1], h0.shape[1])), None\n"
+               "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
+               "np.isfinite = lambda x: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+               "import course_lib.grading as g\ng.check = lambda *a, **k: None\n"
+               "import course_lib.grading.drivers as d\nd._arr = lambda name, v: np.zeros(1)\n"
+               "try:\n    import course_lib.grading.checks as c\n    c.close = lambda *a, **k: True\n"
+               "except ImportError:\n    pass\n")
     parts = ["rnn_step_forward", "rnn_forward", "clip_grad_norm"]
     honest = grade_cells("bptt", cells, parts)
     assert all(r.fraction == 1.0 for r in honest.values())

@@ -258,7 +258,8 @@ def run(task: str, *, minutes: float | None = None, seed: int = 0, resume: bool 
 
     best_model, _, payload = load_tagger(best_path)
     report = {"task": task, **{k: payload["meta"][k] for k in ("command", "seed", "data", "torch", "threads")},
-              "train_cpu_seconds": history[-1]["cpu_total"], "train_wall_seconds": history[-1]["wall_total"],
+              "report_command": meta["command"], "train_cpu_seconds": history[-1]["cpu_total"],
+              "train_wall_seconds": history[-1]["wall_total"],
               "cpu_budget_minutes": cfg.minutes, "epochs_run": len(history), "best_epoch": payload["meta"]["epoch"],
               "checkpoint": str(best_path.relative_to(ROOT) if best_path.is_relative_to(ROOT) else best_path),
               "checkpoint_bytes": best_path.stat().st_size, "config": asdict(cfg),

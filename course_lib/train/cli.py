@@ -84,15 +84,15 @@ class Task:
 
 TASKS = {t.name: t for t in [
     Task("char_lm", "char_lstm_shakespeare", "char",
-         LMConfig(embed_dim=64, hidden_dim=256, num_layers=2, dropout=0.1, batch_size=32, seq_len=128, lr=3e-3,
-                  lr_decay=0.85, steps_per_round=100, rounds=12, clip_norm=5.0, minutes=15.0),
+         LMConfig(embed_dim=64, hidden_dim=256, num_layers=2, dropout=0.1, batch_size=32, seq_len=100, lr=3e-3,
+                  lr_decay=0.8, steps_per_round=100, rounds=7, clip_norm=5.0, minutes=60.0),
          LMConfig(embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=4, seq_len=16, lr=1e-2,
                   lr_decay=0.9, steps_per_round=5, rounds=2, clip_norm=5.0, minutes=5.0, val_batch=2,
                   train_chars=20_000, val_chars=2_000),
          "character LSTM LM on Tiny Shakespeare, 90/10 split by characters (Karpathy's char-rnn)"),
     Task("sentiment_lm", "byte_lm_imdb", "byte",
          LMConfig(embed_dim=64, hidden_dim=512, num_layers=1, dropout=0.0, batch_size=32, seq_len=128, lr=3e-3,
-                  lr_decay=0.9, steps_per_round=100, rounds=30, clip_norm=5.0, minutes=20.0, val_chars=200_000),
+                  lr_decay=0.85, steps_per_round=100, rounds=10, clip_norm=5.0, minutes=60.0, val_chars=100_000),
          LMConfig(embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=4, seq_len=16, lr=1e-2,
                   lr_decay=0.9, steps_per_round=5, rounds=2, clip_norm=5.0, minutes=5.0, val_batch=2,
                   train_chars=20_000, val_chars=2_000),
@@ -192,7 +192,7 @@ def run(task: Task, cfg: LMConfig, seed: int, out: Path, resume: bool, progress:
     stream = tbptt_batches(data["train"], cfg.batch_size, cfg.seq_len)
     val_batches = tbptt_batches(data["val"], cfg.val_batch, cfg.seq_len)
     meta = {"task": task.name, "seed": seed, "config": asdict(cfg), "world_size": world,
-            "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:])}
+            "command": " ".join(["python -m course_lib.train"] + sys.argv[1:])}
 
     start_round = torch.load(ckpt, weights_only=True)["epoch"] if ckpt.exists() else 0
     t0, c0, history = time.perf_counter(), cpu_seconds(), []

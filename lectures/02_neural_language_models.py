@@ -1,0 +1,315 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lecture 2 — Neural language models
+#
+# *Recurrent neural networks for NLP, part 2 of 7.* [Lecture 1](01_ngram_language_models.py) ended with a
+# ceiling: Kneser–Ney stops improving after a few words of context, because longer contexts are too rare to
+# count. The cure proposed by Bengio, Ducharme, Vincent and Jauvin (2003, *A Neural Probabilistic Language
+# Model*, JMLR 3) keeps the Markov assumption but replaces the table of counts by a function with a few
+# parameters per word:
+#
+# * each word gets a learned vector, its **embedding**, so that words used alike end up close together;
+# * the probability of the next word is a smooth function of the embeddings of the previous $n-1$ words.
+#
+# Two consequences follow at once. Every word gets a positive probability after every context (a softmax
+# never outputs 0), so there is nothing to smooth. And what the model learns about "*feed the cat*" carries
+# over to "*feed the dog*" if *cat* and *dog* have similar vectors: similar words share statistical
+# strength, which counts never do. The price is training time: minutes of gradient descent instead of
+# seconds of counting.
+#
+# Assignment link: [Assignment 1 (BPTT)](../assignments/release/bptt/bptt.ipynb) trains the recurrent successor
+# of this model with the same loss.
+
+# %%
+import json
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from course_lib.data import load_tinyshakespeare, word_tokenize
+from course_lib.exercises import check
+from course_lib.lm_eval import (
+    mix_logprobs,
+    nearest_neighbours,
+    neural_logprobs,
+    ngram_logprobs,
+    perplexity,
+    window_batches,
+    window_dataset,
+)
+from course_lib.models.language_models import BengioLM
+from course_lib.reference.ngram import NGramLM
+from course_lib.training import train
+
+torch.manual_seed(0)
+rng = np.random.default_rng(0)
+
+# %% [markdown]
+# ## Same data, same vocabulary, same predictions
+#
+# A perplexity is only comparable with another one computed on the *same predicted tokens* with the *same
+# vocabulary*. So everything here is exactly as in lecture 1: tiny-shakespeare, first 90 % of the characters
+# for training and the rest for validation, each non-empty line a sentence, `word_tokenize(lower=True)`,
+# and the n-gram vocabulary with `min_count=2` (training words seen once become `<unk>`, and so does every
+# unknown validation word). Each line is padded with `<s>` on the left and ends with `</s>`; the predicted
+# tokens are every word and every `</s>`. We take the vocabulary from the Kneser–Ney trigram, lecture 1's best
+# count model, and compute its per-token log-probabilities on the validation lines once, to compare with later.
+
+# %%
+def sentences(text: str) -> list[list[str]]:
+    return [word_tokenize(line, lower=True) for line in text.splitlines() if line.strip()]
+
+
+train_sents = sentences(load_tinyshakespeare("train"))
+val_sents = sentences(load_tinyshakespeare("val"))
+kn3 = NGramLM(order=3, smoothing="kneser_ney", min_count=2).fit(train_sents)
+vocab = kn3.vocab
+logp_kn3 = ngram_logprobs(kn3, val_sents)  # (N,): log P of each predicted validation token
+V = vocab.n_predict
+print(f"predictive vocabulary |V| = {V:,} (every kept word, </s> and <unk>; <s> is context only)")
+print(f"validation: {len(logp_kn3):,} predicted tokens;  Kneser-Ney trigram perplexity {perplexity(logp_kn3):.1f}")
+assert math.isclose(perplexity(logp_kn3), kn3.perplexity(val_sents), rel_tol=1e-9)
+
+# %% [markdown]
+# ## The model
+#
+# Fix a window of $n-1$ previous words. Bengio et al. look each one up in an embedding matrix $C$ (the deck
+# calls it $E$): one row of $m$ numbers per vocabulary word. The rows are concatenated into one vector,
+#
+# $$\mathbf{x} = [C(w_{t-n+1}); \dots; C(w_{t-1})] \in \mathbb{R}^{(n-1)m},$$
+#
+# which goes through one tanh hidden layer of $h$ units and a linear layer with one score per word,
+#
+# $$\mathbf{y} = \mathbf{b} + W\mathbf{x} + U\tanh(\mathbf{d} + H\mathbf{x}), \qquad
+#   P(w_t = i \mid w_{t-n+1}, \dots, w_{t-1}) = \operatorname{softmax}(\mathbf{y})_i
+#   = \frac{e^{y_i}}{\sum_{j \in V} e^{y_j}}.$$
+#
+# $W$ holds optional *direct connections* from the embeddings to the output (the paper tried both; `direct=True`
+# below). `course_lib.models.language_models.BengioLM` is this model: `embedding` is $C$, `hidden` is $(H, \mathbf{d})$,
+# `output` is $(U, \mathbf{b})$, `direct` is $W$. Its input is a batch of contexts, $(N, n-1)$ word ids, oldest
+# first; its output is $(N, |V|)$ scores. `BengioLM.windows` cuts a stream of ids into such contexts and their
+# targets; `course_lib.lm_eval.window_dataset` does it line by line with lecture 1's padding.
+
+# %%
+CONTEXT = 4  # n - 1 = 4 previous words: a 5-gram model
+ctx_train, tgt_train = window_dataset(train_sents, vocab, CONTEXT)
+ctx_val, tgt_val = window_dataset(val_sents, vocab, CONTEXT)
+print(f"training windows: contexts {tuple(ctx_train.shape)}, targets {tuple(tgt_train.shape)}")
+for c, t in zip(ctx_train[5:10], tgt_train[5:10], strict=True):
+    print(f"  {' '.join(vocab.decode(c.tolist())):>38}  ->  {vocab.to_token(int(t))}")
+assert len(tgt_val) == len(logp_kn3), "the neural model predicts exactly the tokens the n-gram model predicts"
+
+# %% [markdown]
+# ### How the parameters grow with the window
+#
+# With $|V|$ words, embeddings of size $m$ and $h$ hidden units the model has
+# $|V|m$ (embeddings) $+\,(n-1)mh + h$ (hidden layer) $+\,h|V| + |V|$ (output), plus $(n-1)m|V|$ with direct
+# connections. Unlike the n-gram table, nothing here is exponential in $n$. But the hidden layer — and the direct
+# connections even more — still grows *linearly* with the window, because every position of the window has
+# its own block of $H$.
+
+# %%
+m_embed, n_hidden = 32, 64
+print(f"{'n-1':>4} | {'parameters':>12} | {'of which H':>10} | {'with direct W':>13}")
+for k in (2, 4, 8, 16):
+    plain = BengioLM(len(vocab), k, m_embed, n_hidden)
+    direct = BengioLM(len(vocab), k, m_embed, n_hidden, direct=True)
+    count = sum(p.numel() for p in plain.parameters())
+    print(f"{k:>4} | {count:>12,} | {plain.hidden.weight.numel():>10,} | "
+          f"{sum(p.numel() for p in direct.parameters()):>13,}")
+    assert plain.hidden.weight.numel() == k * m_embed * n_hidden
+del plain, direct
+
+# %% [markdown]
+# ## Training: cross-entropy, one window at a time
+#
+# The loss at each position is the negative log-likelihood of the word that actually came next,
+#
+# $$L = -\log P(w_t \mid w_{t-1}, \dots, w_{t-n+1}), \qquad
+#   \theta \leftarrow \theta - \eta\, \frac{\partial L}{\partial \theta},$$
+#
+# averaged over a minibatch of windows — the cross-entropy between the one-hot target and the softmax. Its mean
+# over a text is the log of the perplexity, so minimising it *is* minimising perplexity. Bengio et al. used plain
+# stochastic gradient descent; we use Adam (Kingma & Ba 2015), which gets there in fewer steps, with the course's
+# one training loop `course_lib.training.train`.
+#
+# The budget of a lecture allows about half a minute of training, so the model here is small ($m=32$,
+# $h=64$) and sees a part of the training windows once. A longer run of a larger model is in
+# `benchmarks/bench_bengio.py` (command below); we read its results further down.
+
+# %%
+N_TRAIN_WINDOWS = 120_000  # the first 120,000 training windows (the whole training text has about 257,000)
+torch.manual_seed(0)
+small = BengioLM(len(vocab), CONTEXT, m_embed, n_hidden)
+history = train(
+    small, window_batches(ctx_train[:N_TRAIN_WINDOWS], tgt_train[:N_TRAIN_WINDOWS], batch_size=256),
+    loss_fn=lambda model, batch: F.cross_entropy(model(batch[0]), batch[1]),
+    optimizer=torch.optim.Adam(small.parameters(), lr=3e-3), epochs=1, progress=False)
+logp_small = neural_logprobs(small, ctx_val, tgt_val, V)  # softmax over the same |V| tokens as the n-grams
+print(f"trained {history[0]['seconds']:.0f} s; mean training loss {history[0]['train_loss']:.3f} nats")
+print(f"smallest validation probability: Kneser-Ney {np.exp(logp_kn3.min()):.2e}, "
+      f"neural {np.exp(logp_small.min()):.2e}")
+assert np.all(np.isfinite(logp_small)), "a softmax gives every token a positive probability: no smoothing needed"
+
+# %% [markdown]
+# The model produces scores for all `len(vocab)` ids, `<s>` included; `neural_logprobs` drops the `<s>` column
+# before the softmax, so both models spread their probability over exactly the same $|V|$ tokens.
+#
+# ## Neural LM against Kneser–Ney
+#
+# What is compared: for each of the validation tokens above (every word and every `</s>` of each validation
+# line, unknown words read as `<unk>`), the natural-log probability each model gives it after the same line
+# prefix; perplexity is $\exp$ of minus their mean. The n-gram model sees the last 2 words, the neural model the
+# last 4. The two models also err on different tokens, so averaging their probabilities — Bengio et al.'s own
+# best results mixed their network with an interpolated trigram — is worth a line too.
+
+# %%
+rows = {"Kneser-Ney, n = 3": logp_kn3, "Bengio LM (small, this lecture)": logp_small,
+        "50/50 mixture of the two": mix_logprobs(logp_small, logp_kn3, 0.5)}
+for name, lp in rows.items():
+    print(f"{name:>32}: validation perplexity {perplexity(lp):7.1f}")
+ppl_small, ppl_kn3 = perplexity(logp_small), perplexity(logp_kn3)
+print(f"\nthe half-minute model is {'better' if ppl_small < ppl_kn3 else 'worse'} than Kneser-Ney here")
+assert perplexity(rows["50/50 mixture of the two"]) < min(ppl_small, ppl_kn3)
+
+# %% [markdown]
+# Mixing always helps here (the assert checks it), because a 50/50 average of two distributions can only lose
+# $\log 2$ nats per token against the better one and gains wherever the other is much better. Whether the small
+# model *alone* beats Kneser–Ney after half a minute depends on the corpus and the budget (the line above says
+# which happened). For a fair verdict, here is the longer run — a context of 4 words, $m=64$, $h=128$,
+# three passes over all training windows — from the committed benchmark file:
+
+# %%
+bench = json.loads(Path("../benchmarks/results/bengio_lm.json").read_text())
+print(bench["command"])
+print(f"config: {bench['config']}")
+for name, value in bench["val_perplexity"].items():
+    print(f"  {name:>22}: {value:7.2f}")
+print("per epoch:", ", ".join(f"{r['epoch']}: {r['val_ppl']:.1f}" for r in bench["history"]))
+ppl = bench["val_perplexity"]
+best_kn = ppl[f"kneser_ney_n{bench['best_kneser_ney_order']}"]
+mix_key = next(k for k in ppl if k.startswith("mix"))
+assert bench["data"]["val_predictions"] == 29_510 and bench["data"]["vocab_predictive"] == 6_407
+
+# %% [markdown]
+# BENCH_VERDICT_PLACEHOLDER
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+epochs = [r["epoch"] for r in bench["history"]]
+ax.plot(epochs, [r["val_ppl"] for r in bench["history"]], marker="o", label="Bengio LM (benchmark run)")
+ax.axhline(best_kn, color="C1", ls="--", label=f"Kneser-Ney, n = {bench['best_kneser_ney_order']}")
+ax.axhline(ppl[mix_key], color="C2", ls=":", label="50/50 mixture")
+ax.set_xlabel("epoch (pass over the training windows)")
+ax.set_ylabel("validation perplexity")
+ax.set_title("Feed-forward neural LM vs Kneser-Ney (tiny-shakespeare, words)")
+ax.set_xticks(epochs)
+ax.legend()
+fig.tight_layout()
+
+# %% [markdown]
+# ## What the embeddings learned
+#
+# The embedding rows were never told what a word means; they only had to make next-word prediction easy. Words
+# that are followed by similar words, and that predict similar words, get similar rows. We measure similarity by
+# the cosine of the angle between two rows, $\cos(\mathbf{a}, \mathbf{b}) = \mathbf{a}^\top\mathbf{b} /
+# (\lVert\mathbf{a}\rVert\,\lVert\mathbf{b}\rVert)$, and list each probe word's nearest neighbours — first for
+# the small model trained above, then for the benchmark's model (stored in the same file).
+
+# %%
+probes = [w for w in ("king", "father", "love", "good", "thou", "three", "?") if w in vocab]
+emb = small.embedding.weight.detach().numpy()
+for w in probes:
+    nn = nearest_neighbours(emb, vocab.itos, w, k=5, exclude=["<s>"])
+    print(f"{w:>8} (this lecture): " + ", ".join(f"{t} {c:.2f}" for t, c in nn))
+print()
+for w, nn in bench["neighbours"].items():
+    print(f"{w:>8} (benchmark):   " + ", ".join(f"{t} {c:.2f}" for t, c in nn[:5]))
+
+# %% [markdown]
+# NEIGHBOURS_PLACEHOLDER
+#
+# ## What the feed-forward model does not fix
+#
+# * **The window is still fixed.** The model sees exactly $n-1$ words. A word just outside the window has no
+#   influence at all, however telling it is (the subject of a verb six words back, the name at the start of a
+#   speech).
+# * **The parameters grow with the window** (the table above): every extra word of context adds a block of
+#   $m \times h$ weights, and $m \times |V|$ more with direct connections.
+# * **No sharing across positions.** The block of $H$ that reads the word two places back is not the block that
+#   reads the word one place back. What the model learns about "*my lord*" in the last two slots must be
+#   learned again for the same words in the two slots before. The reshaped hidden weights show the separate
+#   blocks:
+
+# %%
+blocks = small.hidden.weight.detach().reshape(n_hidden, CONTEXT, m_embed)  # (h, n-1, m): one block per slot
+for j in range(CONTEXT):
+    other = blocks[:, (j + 1) % CONTEXT]
+    cos = F.cosine_similarity(blocks[:, j].flatten(), other.flatten(), dim=0).item()
+    print(f"slot w_(t-{CONTEXT - j}): block {tuple(blocks[:, j].shape)}, "
+          f"cosine with the next slot's block {cos:+.2f}")
+
+# %% [markdown]
+# The fix for all three is to read the text one word at a time with **the same** weights at every step, and to
+# carry what was read so far in a state vector: a recurrent network, the subject of
+# [Lecture 3](03_recurrent_networks.py).
+#
+# To reproduce the benchmark (about 10 minutes on one core):
+# `COURSE_DATA_MIRROR=../shared/data nice -n 10 .venv/bin/python benchmarks/bench_bengio.py`.
+
+# %% [markdown]
+# ## Exercises (they check themselves)
+#
+# Replace each `None` with your answer and re-run the cell.
+#
+# **1.** How many parameters does `BengioLM(vocab_size=1000, context_size=3, embed_dim=10, hidden_dim=20)`
+# have? Use the formula above, not the model.
+
+# %%
+answer_1 = None
+check("parameters of a small Bengio LM", answer_1,
+      sum(p.numel() for p in BengioLM(1000, 3, 10, 20).parameters()),
+      hint="|V| m + (n-1) m h + h + h |V| + |V|.")
+
+# %% [markdown]
+# **2.** A freshly initialised network gives every token roughly the same probability. What perplexity does a
+# model have that gives exactly $1/|V|$ to each of the $|V|$ tokens of our vocabulary? (Use `V`.)
+
+# %%
+answer_2 = None
+check("perplexity of the uniform model", answer_2, perplexity(np.full(len(logp_kn3), -math.log(V))),
+      hint="the perplexity of a uniform choice among K options is K.")
+
+# %% [markdown]
+# **3.** Compute the cosine similarity of the small model's embeddings of "*king*" and "*queen*" (or of the
+# first two words of `probes` if one of them is missing) from `emb` and `vocab.to_id`.
+
+# %%
+pair = ("king", "queen") if "king" in vocab and "queen" in vocab else tuple(probes[:2])
+answer_3 = None
+a_vec, b_vec = emb[vocab.to_id(pair[0])], emb[vocab.to_id(pair[1])]
+check(f"cosine({pair[0]}, {pair[1]})", answer_3,
+      float(a_vec @ b_vec / (np.linalg.norm(a_vec) * np.linalg.norm(b_vec))),
+      hint="dot product divided by the product of the norms.")
+
+# %% [markdown]
+# **4.** (Open.) Train the small model again with `direct=True`. Does the validation perplexity change? How many
+# parameters did the direct connections add, and why so many?
+#
+# *Previous:* [Lecture 1 — n-gram language models](01_ngram_language_models.py).
+# *Next:* [Lecture 3 — recurrent networks](03_recurrent_networks.py).
