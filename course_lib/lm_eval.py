@@ -129,11 +129,12 @@ def mix_logprobs(logp_a: np.ndarray, logp_b: np.ndarray, weight_a: float) -> np.
 
 
 def nearest_neighbours(embeddings: np.ndarray, itos: Sequence[str], word: str, k: int = 5,
-                       exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
+                       exclude: Sequence[str] = (), among: Sequence[str] | None = None) -> list[tuple[str, float]]:
     """The ``k`` rows of ``embeddings`` (V, d) closest to ``word``'s row by cosine similarity.
 
-    itos: id -> token (length V). The word itself and the tokens in ``exclude`` are skipped.
-    Returns ``[(token, cosine), ...]``, most similar first.
+    itos: id -> token (length V). The word itself and the tokens in ``exclude`` are skipped; with ``among``,
+    only those tokens are candidates (e.g. the frequent words, whose rows were updated often enough to mean
+    something). Returns ``[(token, cosine), ...]``, most similar first.
     """
     embeddings = np.asarray(embeddings, dtype=np.float64)
     if embeddings.ndim != 2 or embeddings.shape[0] != len(itos):
@@ -144,5 +145,6 @@ def nearest_neighbours(embeddings: np.ndarray, itos: Sequence[str], word: str, k
     unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
     cos = unit @ unit[stoi[word]]
     skip = {stoi[word], *(stoi[w] for w in exclude if w in stoi)}
-    ranked = (i for i in np.argsort(-cos, kind="stable") if i not in skip)
+    allowed = None if among is None else {stoi[w] for w in among if w in stoi}
+    ranked = (i for i in np.argsort(-cos, kind="stable") if i not in skip and (allowed is None or i in allowed))
     return [(itos[i], float(cos[i])) for _, i in zip(range(k), ranked)]

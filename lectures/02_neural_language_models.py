@@ -56,6 +56,9 @@ from course_lib.models.language_models import BengioLM
 from course_lib.reference.ngram import NGramLM
 from course_lib.training import train
 
+# The models of this lecture are small: one thread is as fast as two, and much faster than two threads that
+# compete with other programs for the cores.
+torch.set_num_threads(1)
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
 

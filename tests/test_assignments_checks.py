@@ -242,7 +242,6 @@ def test_sandbox_grades_the_solution_full_and_ignores_patched_numpy_and_checker(
                "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
                "np.isfinite = lambda x: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
                "import course_lib.grading as g\ng.check = lambda *a, **k: None\n"
-               "import course_lib.grading.drivers as d\nd._arr = lambda name, v: np.zeros(1)\n"
                "try:\n    import course_lib.grading.checks as c\n    c.close = lambda *a, **k: True\n"
                "except ImportError:\n    pass\n")
     parts = ["rnn_step_forward", "rnn_forward", "clip_grad_norm"]
@@ -288,7 +287,7 @@ def test_collect_reads_folders_and_zips(tmp_path):
         zf.writestr("export/Ada Lovelace/bptt.ipynb", "{}")
         zf.writestr("export/bob/bptt/bptt.ipynb", "{}")
         zf.writestr("export/carol/notes.txt", "no notebook")
-        zf.writestr("export/../evil/bptt.ipynb", "{}")
+        zf.writestr("../evil/bptt.ipynb", "{}")
     root = tmp_path / "course"
     students = collect(zpath, "bptt", root)
     assert students == ["Ada_Lovelace", "bob", "carol"]
@@ -296,4 +295,22 @@ def test_collect_reads_folders_and_zips(tmp_path):
     assert (root / "submitted" / "bob" / "bptt" / "bptt.ipynb").is_file()
     assert not (root / "submitted" / "carol" / "bptt" / "bptt.ipynb").exists()
     assert (root / "submitted" / "carol" / "bptt" / "timestamp.txt").is_file()
-    assert not (tmp_path / "evil").exists()
+    assert not (tmp_path / "evil").exists() and not (root / "submitted" / "evil").exists()
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_the_fourth_mistake_costs_points_in_its_part_only(a):
+    """The first three mistakes of each assignment go through nbgrader in test_assignments_pipeline.py."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from assignment_fixtures import submissions as S
+
+    from course_lib.grading.pipeline import COURSE_ROOT
+
+    name = list(S.MISTAKES[a])[3]
+    part = S.MISTAKES[a][name][3]
+    res = grade_cells(a, cells_for_grading(S.with_mistake(COURSE_ROOT, a, name), a))
+    assert res[part].fraction < 1.0, res[part].report()
+    assert all(r.fraction == 1.0 for p, r in res.items() if p != part), {p: r.fraction for p, r in res.items()}

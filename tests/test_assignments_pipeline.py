@@ -41,13 +41,13 @@ def _grade(course, tmp_path_factory, a):
     subs = tmp_path_factory.mktemp(f"{a}-submissions")
     S.write_submission(subs, "good", a, S.solved(course, a))
     S.write_submission(subs, "blank", a, S.untouched(course, a))
-    for k, name in enumerate(S.MISTAKES[a]):
+    for k, name in enumerate(list(S.MISTAKES[a])[:3]):  # the 4th is checked without nbgrader (faster)
         S.write_submission(subs, f"mistake{k}", a, S.with_mistake(course, a, name))
     if a == HOSTILE_ON:
         for kind in S.HOSTILE:
             S.write_submission(subs, _slug(kind), a, S.hostile(course, a, kind))
     students = pipeline.collect(subs, a, course)
-    results = {r["student"]: r for r in pipeline.autograde(a, course, workers=2, cell_timeout=8,
+    results = {r["student"]: r for r in pipeline.autograde(a, course, workers=2, cell_timeout=6,
                                                            mem_bytes=1 << 30)}
     fb = pipeline.feedback(a, course)
     pipeline.export_csv(course / f"{a}.csv", course, [a])
@@ -77,8 +77,9 @@ def _full(g):
 @pytest.mark.parametrize("a", ASSIGNMENTS)
 def test_every_student_is_graded_and_exported(batches, a):
     graded = batches[a]
-    assert set(graded["csv"]) == set(graded["students"]) == set(graded["results"])
-    assert all(graded["csv"][s]["submitted"] == "yes" for s in graded["students"])
+    assert set(graded["students"]) == set(graded["results"])
+    submitted = {s for s, row in graded["csv"].items() if row["submitted"] == "yes"}
+    assert submitted == set(graded["students"])  # the other rows are students of the other assignments
     assert graded["feedback"]["success"], graded["feedback"]["log"]
 
 
@@ -100,7 +101,7 @@ def test_untouched_release_scores_zero_without_stopping_the_run(batches, a):
 def test_each_mistake_loses_points_in_its_part_only(batches, a):
     graded = batches[a]
     full = _full(graded)
-    for k, (name, (_, _, _, part)) in enumerate(S.MISTAKES[a].items()):
+    for k, (name, (_, _, _, part)) in enumerate(list(S.MISTAKES[a].items())[:3]):
         got = _scores(graded, f"mistake{k}")
         assert got[part] < full[part], f"{name}: {part} kept its points"
         others = {p: v for p, v in got.items() if p != part}

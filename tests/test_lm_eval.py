@@ -100,6 +100,7 @@ def test_nearest_neighbours_by_cosine():
     assert [w for w, _ in nn] == ["b", "c", "d"]
     assert math.isclose(nn[0][1], 10 / math.sqrt(101)) and math.isclose(nn[1][1], 0.0, abs_tol=1e-12)
     assert nearest_neighbours(emb, itos, "a", k=1)[0][0] == "<s>"
+    assert [w for w, _ in nearest_neighbours(emb, itos, "a", k=5, among=["c", "d", "zzz"])] == ["c", "d"]
     with pytest.raises(ValueError):
         nearest_neighbours(emb, itos, "zzz")
 

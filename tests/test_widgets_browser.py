@@ -39,7 +39,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 # ------------------------------------------------------------------------------------------- fixtures
 def _train_tiny_char_lstm(path: Path) -> None:
-    """A 1-layer, 48-unit character LSTM, 150 Adam steps on the first 30k characters of Tiny Shakespeare."""
+    """A 1-layer, 48-unit character LSTM, 100 Adam steps on the first 30k characters of Tiny Shakespeare."""
     from course_lib.data import Vocabulary, char_tokenize, load_tinyshakespeare
     from course_lib.models.language_models import RNNLM, tbptt_batches
     from course_lib.training import save_checkpoint
@@ -51,7 +51,7 @@ def _train_tiny_char_lstm(path: Path) -> None:
     model = RNNLM(len(vocab), 16, 48, cell="lstm")
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     batches = tbptt_batches(ids, 16, 64)
-    for step in range(150):
+    for step in range(100):
         x, y = batches[step % len(batches)]
         loss = torch.nn.functional.cross_entropy(model(x)[0].reshape(-1, len(vocab)), y.reshape(-1))
         opt.zero_grad()
@@ -211,12 +211,15 @@ def test_vanishing_explorer_in_jupyterlab(lab, page):
     base, token = lab
     open_and_run_all(page, base, token, "vanishing_explorer.ipynb")
     root = ".course-vanishing-explorer"
-    img = page.locator(f"{root} img")
-    img.wait_for(timeout=90_000)
-    page.wait_for_function("(el) => el.naturalWidth > 0", arg=img.element_handle(), timeout=30_000)
+    figures = page.locator(f"{root} .course-explorer-figures")
+    imgs = figures.locator("img")
+    imgs.first.wait_for(timeout=90_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.course-explorer-figures img')].filter(i => i.naturalWidth > 0)"
+        ".length === 2", timeout=30_000)
 
     def picture() -> bytes:
-        return img.screenshot()
+        return figures.screenshot()
 
     shot0 = picture()
     status = page.locator(f"{root} .widget-html").first

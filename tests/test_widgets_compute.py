@@ -368,14 +368,24 @@ def test_static_fallback_without_frontend(monkeypatch):
     assert is_headless()
 
 
-def test_live_explorer_updates_its_image():
+def test_live_explorer_updates_only_what_changed():
     w = VanishingGradientExplorer(cells=("tanh",), T=20, H=6, trace_T=10, trace_steps=3)
-    before = w.image.value
-    assert before[:4] == b"\x89PNG" and "Elman tanh" in w.status.value
-    w.radius.value = 1.5
-    assert w.image.value != before and "ρ = 1.50" in w.status.value
+    grads, clip = w.image_gradients.value, w.image_clipping.value
+    assert grads[:4] == b"\x89PNG" and clip[:4] == b"\x89PNG" and "Elman tanh" in w.status.value
+    w.threshold.value = 0.5  # only the clipping panels depend on the threshold
+    assert w.image_clipping.value != clip and w.image_gradients.value == grads
+    clip = w.image_clipping.value
+    w.cell_buttons["lstm"].value = True
+    assert "LSTM" in w.status.value and w.image_gradients.value != grads and w.image_clipping.value == clip
+    grads = w.image_gradients.value
+    w.forget_bias.value = 3.0  # only the gradient panels depend on the forget-gate bias
+    assert w.image_gradients.value != grads and w.image_clipping.value == clip
+    w.radius.value = 1.5  # both
+    assert w.image_gradients.value != grads and w.image_clipping.value != clip and "ρ = 1.50" in w.status.value
+    fig, summary = w.figure()
+    assert len(fig.axes) == 4 and set(summary) == {"tanh", "lstm", "clipping"}
     bundle = w._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
+    assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["text/html"].count("<img") == 2
 
 
 def test_live_viewer_and_static_viewer(char_lm):

@@ -140,6 +140,7 @@ def grade_cells(assignment: str, cells: list, parts: list[str] | None = None, *,
     allow_read = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(np.__file__)})
     results: dict[str, list] = {n: [] for n in names}
     cell_notes: dict[str, list[str]] = {}
+    skip_cells: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="course-judge-") as tmp:
         tmp = Path(tmp)
         for phase in sorted({p.phase for p in selected.values()}):
@@ -150,6 +151,7 @@ def grade_cells(assignment: str, cells: list, parts: list[str] | None = None, *,
             req = {"cells": list(cells), "mem_bytes": mem_bytes,
                    "deny_read": _deny_roots((deny or []) + [str(tmp)]), "allow_read": allow_read,
                    "cpu_seconds": int(sum(p.timeout for p in in_phase) + 30), "cell_seconds": cell_seconds,
+                   "skip_cells": sorted(skip_cells),
                    "parts": [{"name": p.name, "inject": p.inject, "case_seconds": p.timeout,
                               "cases": [(k, c.inputs) for k, c in enumerate(cases[p.name])]} for p in in_phase]}
             req_path = tmp / f"request{phase}.pkl"
@@ -157,11 +159,15 @@ def grade_cells(assignment: str, cells: list, parts: list[str] | None = None, *,
             n_code = sum(1 for kind, _ in cells if kind == "code")
             timeout = 15.0 + sum(p.timeout * (2 if p.inject else 1) for p in in_phase) + cell_seconds * min(n_code, 6)
             status = _ZYGOTE.run(str(req_path), str(out), timeout)
+            if status["status"] == "ok" and not (out / "done.json").is_file():
+                status = {"status": "died", "code": status.get("code")}  # os._exit(0) from the submission
             cells_info = {}
             try:
                 cells_info = json.loads((out / "cells.json").read_text())
             except (OSError, ValueError):
                 pass
+            if isinstance(cells_info, dict) and isinstance(cells_info.get("timeouts"), list):
+                skip_cells |= {int(k) for k in cells_info["timeouts"] if isinstance(k, int)}
             for p in in_phase:
                 for k, case in enumerate(cases[p.name]):
                     best = None

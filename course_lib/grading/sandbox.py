@@ -174,6 +174,8 @@ def run_child(request_path: str, out_dir: str) -> None:
 
     ns = {"__name__": "__main__", "__builtins__": builtins}
     cell_errors: list[str] = []
+    timeouts: list[int] = []
+    skip = set(req.get("skip_cells", []))  # cells that already ran out of time in an earlier phase
     parts = {part["name"]: part for part in req["parts"]}
     done: set[str] = set()
     items = [tuple(item) for item in req["cells"]] + [("test", name) for name in parts]
@@ -183,20 +185,24 @@ def run_child(request_path: str, out_dir: str) -> None:
         if kind == "test":
             if payload in parts and payload not in done:
                 done.add(payload)
-                _write_json(out / "cells.json", {"errors": cell_errors[:20], "violations": violations[:20]})
+                _write_json(out / "cells.json", {"errors": cell_errors[:20], "violations": violations[:20],
+                                                 "timeouts": timeouts})
                 _run_part(parts[payload], ns, oracles, out, violations)
             continue
         code = strip_magics(payload)
-        if not code.strip():
+        if not code.strip() or k in skip:
             continue
         try:
             _alarm(req.get("cell_seconds", 10.0))
             exec(compile(code, f"<cell {k}>", "exec"), ns)  # noqa: S102 - the point of the sandbox
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, CellTimeout too
             cell_errors.append(f"code cell {k}: {_describe(exc)}")
+            if isinstance(exc, CellTimeout):
+                timeouts.append(k)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-    _write_json(out / "cells.json", {"errors": cell_errors[:20], "violations": violations[:20]})
+    _write_json(out / "cells.json", {"errors": cell_errors[:20], "violations": violations[:20],
+                                     "timeouts": timeouts})
     _write_json(out / "done.json", {"violations": violations[:20]})
     os._exit(0)
 

@@ -165,8 +165,12 @@ def round_batches(stream: list, steps: int, rank: int, world: int):
     return batches
 
 
-def run(task: Task, cfg: LMConfig, seed: int, out: Path, resume: bool, progress: bool = True) -> dict:
-    """Train ``task`` with ``cfg`` into ``out``; return the summary (also written to ``out/summary.json``)."""
+def run(task: Task, cfg: LMConfig, seed: int, out: Path, resume: bool, progress: bool = True,
+        command: str = "") -> dict:
+    """Train ``task`` with ``cfg`` into ``out``; return the summary (also written to ``out/summary.json``).
+
+    command: how the run was started, recorded in the checkpoint meta and the summary.
+    """
     distributed.init_from_env()
     rank, world = distributed.rank_and_world()
     main = rank == 0
@@ -192,7 +196,7 @@ def run(task: Task, cfg: LMConfig, seed: int, out: Path, resume: bool, progress:
     stream = tbptt_batches(data["train"], cfg.batch_size, cfg.seq_len)
     val_batches = tbptt_batches(data["val"], cfg.val_batch, cfg.seq_len)
     meta = {"task": task.name, "seed": seed, "config": asdict(cfg), "world_size": world,
-            "command": " ".join(["python -m course_lib.train"] + sys.argv[1:])}
+            "command": command}
 
     start_round = torch.load(ckpt, weights_only=True)["epoch"] if ckpt.exists() else 0
     t0, c0, history = time.perf_counter(), cpu_seconds(), []
@@ -260,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = task.tiny if args.tiny else task.config
     cfg = replace(cfg, **{k: v for k, v in (("minutes", args.minutes), ("rounds", args.rounds)) if v is not None})
     out = args.out or ROOT / "runs" / task.name
-    summary = run(task, cfg, args.seed, out, args.resume, progress=not args.no_progress)
+    command = " ".join(["python -m course_lib.train", *(sys.argv[1:] if argv is None else argv)])
+    summary = run(task, cfg, args.seed, out, args.resume, progress=not args.no_progress, command=command)
     if distributed.is_main():
         if task.name == "sentiment_lm":
             from course_lib.train.sentiment import analyse

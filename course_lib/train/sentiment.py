@@ -19,7 +19,6 @@ Here the LM is the shipped byte ``RNNLM`` (``torch.nn.LSTM``, far faster on a CP
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +70,8 @@ def fit_all_units(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
 
     ``C`` (inverse regularisation strength) is chosen by 3-fold cross-validation on the training set.
     Returns ``C``, train/test accuracy, the number of non-zero weights and the weights ``coef`` (H,) (on the
-    standardised scale, so their sizes compare across units).
+    standardised scale, so their sizes compare across units; if the chosen ``C`` zeroes every weight, those of
+    the smallest larger ``C`` that keeps one, so that a unit can still be named).
     """
     scaler = StandardScaler().fit(x_train)
     a, b = scaler.transform(x_train), scaler.transform(x_test)
@@ -81,6 +81,8 @@ def fit_all_units(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     best_c = cs[int(np.argmax(scores))]
     clf = model(best_c).fit(a, y_train)
     coef = clf.coef_[0]
+    for c in (c for c in sorted(cs) if c > best_c and not coef.any()):   # all weights zero: no unit to name,
+        coef = model(c).fit(a, y_train).coef_[0]                          # so take the sparsest non-empty fit
     return {"C": best_c, "cv_accuracy": float(max(scores)), "train_accuracy": float(clf.score(a, y_train)),
             "test_accuracy": float(clf.score(b, y_test)), "nonzero_weights": int((coef != 0).sum()),
             "coef": coef}
@@ -229,5 +231,5 @@ def analyse(checkpoint: Path, out_json: Path, seed: int = 0, tiny: bool = False,
         "positive": [sample_clamped(model, prompt, 200, {unit: pos_value}, seed=s) for s in range(2)],
         "negative": [sample_clamped(model, prompt, 200, {unit: neg_value}, seed=s) for s in range(2)],
         "free": [sample_clamped(model, prompt, 200, None, seed=s) for s in range(2)]}
-    out_json.write_text(json.dumps(result, indent=2, default=lambda o: None if math.isnan(o) else o) + "\n")
+    out_json.write_text(json.dumps(result, indent=2) + "\n")
     return result

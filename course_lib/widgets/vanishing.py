@@ -14,7 +14,7 @@ Use :func:`vanishing_gradient_explorer` in a notebook: it returns the live widge
 
 from __future__ import annotations
 
-import base64
+import html
 import time
 from functools import lru_cache
 
@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from course_lib.widgets._display import StaticView, figure_png, want_static
+from course_lib.widgets._display import StaticView, figure_png, png_img_tag, want_static
 from course_lib.widgets.gradients import (
     CELL_LABELS,
     CELLS,
@@ -33,7 +33,9 @@ from course_lib.widgets.gradients import (
     recurrent_eigenvalues,
 )
 
-__all__ = ["VanishingGradientExplorer", "explorer_figure", "vanishing_gradient_explorer"]
+__all__ = [
+    "VanishingGradientExplorer", "draw_clipping", "draw_gradients", "explorer_figure", "vanishing_gradient_explorer",
+]
 
 COLOURS = {"tanh": "C0", "relu": "C1", "linear": "C2", "lstm": "C3", "gru": "C4"}
 FLOOR, CEIL = 1e-30, 1e30  # display range of the log plots (0 and inf are drawn at the edges)
@@ -71,24 +73,15 @@ def _log_limits(ax, **kwargs) -> None:
     ax.yaxis.set_major_formatter(_DECADES)  # plain "1e-5" labels: mathtext would double the drawing time
 
 
-def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
-                    forget_bias: float = 1.0, threshold: float = 5.0, seed: int = 0, init: str = "orthogonal",
-                    norm: str = "loss", trace_T: int = 40, trace_steps: int = 12) -> tuple[Figure, dict]:
-    """Draw the explorer's four panels; returns ``(figure, summary)``.
+def draw_gradients(ax_g, ax_e, cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
+                   forget_bias: float = 1.0, seed: int = 0, init: str = "orthogonal", norm: str = "loss") -> dict:
+    """Panels 1-2 into the axes ``ax_g`` (gradient norms against t) and ``ax_e`` (eigenvalues).
 
-    cells: a subset of :data:`~course_lib.widgets.gradients.CELLS`; the other arguments as in
-    :func:`~course_lib.widgets.gradients.gradient_norms_through_time` and
-    :func:`~course_lib.widgets.gradients.clipping_trace` (which runs ``trace_steps`` SGD updates on sequences of
-    length ``trace_T`` with the same H, radius, seed and init). ``summary`` maps each cell to
-    ``||dL/dh_1||`` (the gradient that reaches the first state) and has ``"clipping"`` (the trace arrays).
+    Returns ``{cell: ||dL/dh_1||}`` (the gradient that reaches the first state) for the cells drawn.
     """
     cells = [c for c in CELLS if c in set(cells)]
-    fig = Figure(figsize=(11, 7.2))  # fixed margins: a layout engine would triple the drawing time
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.07, top=0.95, wspace=0.2, hspace=0.33)
-    ax_g, ax_e, ax_c, ax_l = fig.subplots(2, 2).ravel()
     t = np.arange(1, T + 1)
     summary: dict = {}
-
     ax_g.semilogy(t, _shown(radius ** (T - t).astype(float)), color="0.6", ls="--", lw=1,
                   label=f"ρ^(T−t), ρ = {radius:.2f}")
     for cell in cells:
@@ -96,7 +89,7 @@ def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, ra
                       init, norm)
         ax_g.semilogy(t, _shown(h), color=COLOURS[cell], lw=2, label=CELL_LABELS[cell])
         if c is not None:
-            ax_g.semilogy(t[:-1], _shown(c[:-1]), color=COLOURS[cell], lw=1.2, ls=":", label="LSTM cell path ‖∂L/∂c_t‖")
+            ax_g.semilogy(t[:-1], _shown(c[:-1]), color=COLOURS[cell], lw=1.2, ls=":", label="LSTM cell path")
         summary[cell] = float(h[0])
     _log_limits(ax_g, xlabel="t", ylabel=NORMS[norm], xlim=(1, T),
                 title=f"Gradient reaching h_t from step T = {T} (H = {H})")
@@ -111,40 +104,78 @@ def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, ra
     lim = 1.15 * max(1.0, radius)
     ax_e.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="Re λ", ylabel="Im λ",
              title="Eigenvalues of the recurrent matrix")
-    ax_e.legend(fontsize=8, loc="upper right")
+    ax_e.legend(fontsize=7, loc="upper right")
+    return summary
 
+
+def draw_clipping(ax_c, ax_l, H: int = 64, radius: float = 1.0, threshold: float = 5.0, seed: int = 0,
+                  init: str = "orthogonal", trace_T: int = 40, trace_steps: int = 12) -> dict:
+    """Panels 3-4 into ``ax_c`` (gradient norm per SGD update, before/after clipping) and ``ax_l`` (loss), from
+    :func:`~course_lib.widgets.gradients.clipping_trace`; returns the trace arrays."""
     tr = clipping_trace(trace_T, H, radius, threshold, seed, steps=trace_steps, init=init)
     u = np.arange(1, trace_steps + 1)
     ax_c.semilogy(u, _shown(tr["norm_plain"]), "o-", color="C3", label="no clipping: ‖g‖")
     ax_c.semilogy(u, _shown(tr["norm_clipped"]), "s--", color="C0", alpha=0.5, ms=4, label="clipped run: ‖g‖ before")
     ax_c.semilogy(u, _shown(tr["step_clipped"]), "s-", color="C0", label="clipped run: ‖g‖ after")
     ax_c.axhline(threshold, color="k", lw=1, ls=":", label=f"threshold = {threshold:.3g}")
-    _log_limits(ax_c, xlabel="SGD update", ylabel="gradient norm", title=f"Norm clipping, tanh RNN (T = {trace_T})")
-    ax_c.legend(fontsize=8)
+    _log_limits(ax_c, xlabel="SGD update", ylabel="gradient norm",
+                title=f"Norm clipping, tanh RNN (T = {trace_T}, ρ = {radius:.2f})")
+    ax_c.legend(fontsize=7)
     ax_l.plot(u, tr["loss_plain"], "o-", color="C3", label="no clipping")
     ax_l.plot(u, tr["loss_clipped"], "s-", color="C0", label="with clipping")
     ax_l.set(xlabel="SGD update", ylabel="training loss", title="Loss during the same runs")
-    ax_l.legend(fontsize=8)
-    summary["clipping"] = tr
+    ax_l.legend(fontsize=7)
+    return tr
+
+
+def _figure(rows: int) -> tuple[Figure, np.ndarray]:
+    fig = Figure(figsize=(11, 3.6 * rows))  # fixed margins: a layout engine would triple the drawing time
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.07 * 2 / rows, top=1 - 0.05 * 2 / rows, wspace=0.2,
+                        hspace=0.33)
+    return fig, fig.subplots(rows, 2).ravel()
+
+
+def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
+                    forget_bias: float = 1.0, threshold: float = 5.0, seed: int = 0, init: str = "orthogonal",
+                    norm: str = "loss", trace_T: int = 40, trace_steps: int = 12) -> tuple[Figure, dict]:
+    """The explorer's four panels in one figure (:func:`draw_gradients` above :func:`draw_clipping`).
+
+    cells: a subset of :data:`~course_lib.widgets.gradients.CELLS`; the other arguments as in
+    :func:`~course_lib.widgets.gradients.gradient_norms_through_time` and
+    :func:`~course_lib.widgets.gradients.clipping_trace` (which runs ``trace_steps`` SGD updates on sequences of
+    length ``trace_T`` with the same H, radius, seed and init). Returns ``(figure, summary)``: ``summary`` maps
+    each cell to ``||dL/dh_1||`` and has ``"clipping"`` (the trace arrays).
+    """
+    fig, (ax_g, ax_e, ax_c, ax_l) = _figure(2)
+    summary = draw_gradients(ax_g, ax_e, cells, T, H, radius, forget_bias, seed, init, norm)
+    summary["clipping"] = draw_clipping(ax_c, ax_l, H, radius, threshold, seed, init, trace_T, trace_steps)
     return fig, summary
 
 
 def _summary_html(summary: dict, radius: float, ms: float | None = None) -> str:
     parts = [f"{CELL_LABELS[c]}: ‖∂L/∂h₁‖ = {summary[c]:.2e}" for c in CELLS if c in summary]
     tr = summary["clipping"]
-    dead = np.isnan(tr["loss_plain"]).any() or np.nanmax(tr["norm_plain"]) > 1e3 * max(1.0, np.nanmin(tr["norm_plain"]))
-    parts.append("unclipped run " + ("exploded" if dead else "stayed stable"))
+    blew_up = np.isnan(tr["loss_plain"]).any() or np.nanmax(tr["loss_plain"]) > tr["loss_plain"][0] or \
+        np.nanmax(tr["norm_plain"]) > 1e3 * max(1.0, np.nanmin(tr["norm_plain"]))
+    parts.append("unclipped run " + ("exploded" if blew_up else "stayed stable"))
     if ms is not None:
         parts.append(f"update {ms:.0f} ms")
     return f"<div style='font-size:90%'>ρ = {radius:.2f} · " + " · ".join(parts) + "</div>"
 
 
+GRADIENT_CONTROLS = ("cells", "T", "H", "radius", "forget_bias", "seed", "init", "norm")
+CLIPPING_CONTROLS = ("H", "radius", "threshold", "seed", "init")
+
+
 class VanishingGradientExplorer(widgets.VBox):
-    """The live explorer: controls on top, the four-panel figure (a PNG ``Image`` widget) below.
+    """The live explorer: controls on top, then two PNG ``Image`` widgets, ``image_gradients`` (panels 1-2) and
+    ``image_clipping`` (panels 3-4).
 
     Controls (attributes): ``cell_buttons`` (one toggle per cell type), ``radius``, ``T``, ``H``,
-    ``forget_bias``, ``threshold``, ``seed``, ``init``, ``norm``. Sliders update on release. ``figure()``
-    returns the current matplotlib figure; the last compute time is in ``last_update_ms``.
+    ``forget_bias``, ``threshold``, ``seed``, ``init``, ``norm``. Sliders update on release, and a change redraws
+    only the panels that depend on it (the threshold only the clipping panels; T, the cells, the forget-gate bias
+    and the measure only the gradient panels). ``figure()`` returns the four panels as one matplotlib figure;
+    ``last_update_ms`` is the time of the last update.
     """
 
     def __init__(self, cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
@@ -172,18 +203,24 @@ class VanishingGradientExplorer(widgets.VBox):
         self.norm = widgets.Dropdown(options=[(v, k) for k, v in NORMS.items()], value=norm, description="measure",
                                      style=style, layout=lay)
         self.trace_T, self.trace_steps = trace_T, trace_steps
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1000px"))
+        img_layout = {"width": "100%", "max_width": "1000px"}
+        self.image_gradients = widgets.Image(format="png", layout=widgets.Layout(**img_layout))
+        self.image_clipping = widgets.Image(format="png", layout=widgets.Layout(**img_layout))
         self.status = widgets.HTML()
         self.last_update_ms = float("nan")
+        self._summary: dict = {}
         controls = widgets.HBox([
             widgets.VBox([self.radius, self.T, self.H, self.forget_bias]),
             widgets.VBox([self.threshold, self.seed, self.init, self.norm]),
         ])
-        super().__init__([widgets.HBox(list(self.cell_buttons.values())), controls, self.status, self.image])
+        figures = widgets.VBox([self.image_gradients, self.image_clipping])
+        figures.add_class("course-explorer-figures")
+        super().__init__([widgets.HBox(list(self.cell_buttons.values())), controls, self.status, figures])
         self.add_class("course-vanishing-explorer")
-        for w in [*self.cell_buttons.values(), self.radius, self.T, self.H, self.forget_bias, self.threshold,
-                  self.seed, self.init, self.norm]:
-            w.observe(self._on_change, names="value")
+        for b in self.cell_buttons.values():
+            b.observe(lambda _c: self.update(("cells",)), names="value")
+        for name in ("radius", "T", "H", "forget_bias", "threshold", "seed", "init", "norm"):
+            getattr(self, name).observe(lambda _c, n=name: self.update((n,)), names="value")
         self.update()
 
     def params(self) -> dict:
@@ -194,28 +231,36 @@ class VanishingGradientExplorer(widgets.VBox):
                 "norm": self.norm.value, "trace_T": self.trace_T, "trace_steps": self.trace_steps}
 
     def figure(self) -> tuple[Figure, dict]:
+        """All four panels of the current settings in one figure, and the summary (see :func:`explorer_figure`)."""
         return explorer_figure(**self.params())
 
-    def update(self) -> None:
-        """Recompute and redraw (called on every control change)."""
-        start = time.perf_counter()
+    def update(self, changed=GRADIENT_CONTROLS + CLIPPING_CONTROLS) -> None:
+        """Recompute and redraw the panels that depend on the ``changed`` controls (names as in :meth:`params`)."""
+        start, p = time.perf_counter(), self.params()
         try:
-            fig, summary = self.figure()
-            self.image.value = figure_png(fig)
+            if set(changed) & set(GRADIENT_CONTROLS):
+                fig, axes = _figure(1)
+                grads = draw_gradients(*axes, **{k: p[k] for k in GRADIENT_CONTROLS})
+                self._summary = {**grads, "clipping": self._summary.get("clipping")}
+                self.image_gradients.value = figure_png(fig)
+            if set(changed) & set(CLIPPING_CONTROLS):
+                fig, axes = _figure(1)
+                keys = ("H", "radius", "threshold", "seed", "init", "trace_T", "trace_steps")
+                self._summary["clipping"] = draw_clipping(*axes, **{k: p[k] for k in keys})
+                self.image_clipping.value = figure_png(fig)
         except Exception as err:  # keep the widget alive; show what went wrong
-            self.status.value = f"<pre style='color:#b00'>{type(err).__name__}: {err}</pre>"
+            self.status.value = f"<pre style='color:#b00'>{html.escape(f'{type(err).__name__}: {err}')}</pre>"
             return
         self.last_update_ms = (time.perf_counter() - start) * 1e3
-        self.status.value = _summary_html(summary, self.radius.value, self.last_update_ms)
-
-    def _on_change(self, _change) -> None:
-        self.update()
+        self.status.value = _summary_html(self._summary, self.radius.value, self.last_update_ms)
 
     def _repr_mimebundle_(self, **kwargs):
-        """The widget view plus a PNG of the current figure, for renderers without a widget manager."""
+        """The widget view plus both pictures as HTML, for renderers without a widget manager."""
         bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict) and self.image.value:
-            bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        if isinstance(bundle, dict) and self.image_gradients.value:
+            bundle["text/html"] = self.status.value + "".join(
+                png_img_tag(img.value, "vanishing-gradient explorer") for img in (self.image_gradients,
+                                                                                 self.image_clipping))
         return bundle
 
 

@@ -104,6 +104,14 @@ def load_char_lm(path, map_location: str = "cpu"):
 
 
 # ----------------------------------------------------------------------------------- activation viewer
+def _units_table(ranked: list[tuple[int, float]]) -> str:
+    """A compact HTML table of ``[(unit, r)]``."""
+    cell = "style='padding:0 10px;line-height:1.3'"
+    rows = "".join(f"<tr><td {cell}>{u}</td><td {cell}>{r:+.3f}</td></tr>" for u, r in ranked)
+    return (f"<table class='course-units' style='border-collapse:collapse'><tr><th {cell}>unit</th>"
+            f"<th {cell}>r</th></tr>{rows}</table>")
+
+
 class CellActivationViewer(widgets.VBox):
     """Live viewer: text box, unit slider, cell/hidden toggle, page slider, and the "find units" search.
 
@@ -165,8 +173,7 @@ class CellActivationViewer(widgets.VBox):
         except Exception as err:
             self.results.value = f"<pre style='color:#b00'>{html.escape(f'{type(err).__name__}: {err}')}</pre>"
             return []
-        rows = "".join(f"<tr><td>{u}</td><td>{r:+.3f}</td></tr>" for u, r in ranked)
-        self.results.value = (f"<table class='course-units'><tr><th>unit</th><th>r</th></tr>{rows}</table>"
+        self.results.value = (_units_table(ranked) +
                               f"<div style='font-size:85%'>Pearson r over the first {len(f)} characters; "
                               f"showing unit {ranked[0][0]}.</div>")
         self.unit.value = ranked[0][0]
@@ -227,9 +234,8 @@ def cell_activation_viewer(model, vocab=None, text: str = "", *, kind: str = "ce
     f = feature_values(compile_feature(FEATURE_SOURCES.get(feature, feature)), text,
                        kwargs.get("feature_chars", 5000))
     ranked = rank_units(A[: len(f)], f, kwargs.get("top", 8))
-    rows = "".join(f"<tr><td>{u}</td><td>{r:+.3f}</td></tr>" for u, r in ranked)
     body = activation_html(text, A[:, unit], 0, page_size, max_chars=page_size, title=f"unit {unit} ({kind})")
-    table = f"<p>Units most correlated with <code>{html.escape(feature)}</code>:</p><table>{rows}</table>"
+    table = f"<p>Units most correlated with <code>{html.escape(feature)}</code>:</p>{_units_table(ranked)}"
     return StaticView(html=body + table, title="Cell-activation viewer")
 
 

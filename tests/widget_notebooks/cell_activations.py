@@ -15,20 +15,19 @@
 import os
 from pathlib import Path
 
-from course_lib.widgets import cell_activation_viewer, load_char_lm
+import torch
+from IPython.display import display
+
+from course_lib.models.mlstm import MLSTMLM
+from course_lib.widgets import cell_activation_viewer, load_char_lm, load_reviews, sentiment_neuron_view
 
 model, vocab = load_char_lm(os.environ["WIDGET_TEST_CHECKPOINT"])
 text = Path(os.environ["WIDGET_TEST_TEXT"]).read_text()
 viewer = cell_activation_viewer(model, vocab, text, page_size=600)
-viewer
+display(viewer)
 
 # %%
-import torch
-
-from course_lib.models.mlstm import MLSTMLM
-from course_lib.widgets import load_reviews, sentiment_neuron_view
-
 torch.manual_seed(0)
 mlstm = MLSTMLM(hidden=16, embed=8)  # randomly initialised stand-in for the shipped checkpoint
 reviews, labels = load_reviews("sst2", "dev", n=40)
-sentiment_neuron_view(mlstm, 3, reviews, labels, length=80)
+display(sentiment_neuron_view(mlstm, 3, reviews, labels, length=80))

@@ -1,0 +1,109 @@
+"""Benchmark: autograde generated submissions of each assignment through the real pipeline.
+
+For every assignment, ``--n`` submissions (default 100) are generated: 70 % solved, 20 % with one of the
+realistic mistakes, 10 % hostile (patched NumPy/checker, the reference implementation, a huge output, an
+``input()``, an infinite loop, a memory bomb, not JSON, a missing notebook), collected into a temporary
+course root and graded by ``pipeline.autograde`` with ``--workers`` processes (default 2, the course's
+machine).  Written to ``benchmarks/results/autograde.json``: per assignment the median / p90 seconds one
+submission occupies a worker, the wall time of the batch, the throughput and the time a 300-student class
+would take at that throughput (an extrapolation, labelled as such).
+
+    python benchmarks/bench_autograde.py [--n 100] [--workers 2] [--assignments bptt gating crf]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from assignment_fixtures import submissions as S  # noqa: E402
+
+from course_lib.grading import pipeline  # noqa: E402
+
+HOSTILE_MIX = ["monkeypatch", "reference implementation", "huge output", "input()", "infinite loop",
+               "memory bomb", "not JSON", "missing notebook", "sys.exit", "reads the solution"]
+
+
+def make_submissions(root: Path, folder: Path, a: str, n: int) -> dict[str, str]:
+    kinds = {}
+    mistakes = list(S.MISTAKES[a])
+    n_hostile, n_wrong = max(1, n // 10), max(1, n // 5)
+    for k in range(n):
+        sid = f"s{k:03d}"
+        if k < n_hostile:
+            kind = HOSTILE_MIX[k % len(HOSTILE_MIX)]
+            nb = S.hostile(root, a, kind)
+        elif k < n_hostile + n_wrong:
+            kind = mistakes[k % len(mistakes)]
+            nb = S.with_mistake(root, a, kind)
+        else:
+            kind, nb = "solved", S.solved(root, a)
+        S.write_submission(folder, sid, a, nb)
+        kinds[sid] = kind
+    return kinds
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--timeout", type=int, default=10, help="seconds per notebook cell")
+    p.add_argument("--assignments", nargs="+", default=["bptt", "gating", "crf"])
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "autograde.json")
+    args = p.parse_args(argv)
+
+    report = {"machine": {"cpus": os.cpu_count(), "workers": args.workers, "python": platform.python_version(),
+                          "load_average_at_start": os.getloadavg()},
+              "n_per_assignment": args.n, "cell_timeout_s": args.timeout, "assignments": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
+        root = Path(tmp) / "course"
+        root.mkdir()
+        shutil.copy(pipeline.COURSE_ROOT / "nbgrader_config.py", root)
+        pipeline.release(root, args.assignments)
+        for a in args.assignments:
+            folder = Path(tmp) / f"{a}-submissions"
+            kinds = make_submissions(root, folder, a, args.n)
+            pipeline.collect(folder, a, root)
+            t0 = time.perf_counter()
+            results = pipeline.autograde(a, root, workers=args.workers, cell_timeout=args.timeout)
+            wall = time.perf_counter() - t0
+            secs = sorted(r["seconds"] for r in results)
+            per_kind: dict[str, list[float]] = {}
+            for r in results:
+                per_kind.setdefault(kinds[r["student"]], []).append(r["seconds"])
+            throughput = len(results) / wall * 60.0
+            report["assignments"][a] = {
+                "submissions": len(results),
+                "median_s_per_submission": round(statistics.median(secs), 3),
+                "p90_s_per_submission": round(secs[int(0.9 * (len(secs) - 1))], 3),
+                "max_s_per_submission": round(secs[-1], 3),
+                "wall_s": round(wall, 1),
+                "throughput_per_min": round(throughput, 1),
+                "extrapolated_300_students_min": round(300 / throughput, 1),
+                "median_s_by_kind": {k: round(statistics.median(v), 2) for k, v in sorted(per_kind.items())},
+                "all_in_gradebook": len(results) == args.n,
+            }
+            print(a, json.dumps(report["assignments"][a]), flush=True)
+    report["machine"]["load_average_at_end"] = os.getloadavg()
+    report["note"] = ("seconds per submission = time one worker spends on it (sanitize, kernel execution, "
+                      "sandboxed checks, gradebook); the 300-student time is extrapolated from the measured "
+                      "throughput, not measured")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
