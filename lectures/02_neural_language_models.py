@@ -211,10 +211,26 @@ print("per epoch:", ", ".join(f"{r['epoch']}: {r['val_ppl']:.1f}" for r in bench
 ppl = bench["val_perplexity"]
 best_kn = ppl[f"kneser_ney_n{bench['best_kneser_ney_order']}"]
 mix_key = next(k for k in ppl if k.startswith("mix"))
+print(f"perplexity reduction of the feed-forward LM against the best Kneser-Ney: "
+      f"{100 * (1 - ppl['bengio'] / best_kn):.1f} %")
 assert bench["data"]["val_predictions"] == 29_510 and bench["data"]["vocab_predictive"] == 6_407
+assert ppl["bengio"] < best_kn, "trained longer, the feed-forward LM beats every Kneser-Ney order"
+assert ppl["kneser_ney_n5"] > best_kn, "Kneser-Ney with the network's 4-word context is worse than with 2"
+assert ppl[mix_key] < ppl["bengio"], "the mixture beats both"
 
 # %% [markdown]
-# BENCH_VERDICT_PLACEHOLDER
+# Trained for three passes over all training windows, the feed-forward model beats the best Kneser–Ney model on
+# exactly the same validation tokens (the asserts above check each claim of this paragraph). The reduction is
+# real but modest on a corpus this small — a quarter of a million training tokens. Two details matter more than
+# the margin:
+#
+# * The network conditions on **4** words. Kneser–Ney with the same 4-word context ($n = 5$) is *worse* than with
+#   2 ($n = 3$): the counts of 5-grams are too sparse to use. The network turns the same long context into a
+#   gain, because it never needs to have seen the exact 5-gram.
+# * The **mixture** is better than either model alone, so the two make different mistakes. Bengio et al.
+#   also reported their best results for a mixture of the network with an interpolated trigram.
+#
+# The curve below shows the benchmark's validation perplexity after each pass.
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -248,11 +264,21 @@ for w in probes:
     nn = nearest_neighbours(emb, vocab.itos, w, k=5, among=frequent)
     print(f"{w:>8} (this lecture): " + ", ".join(f"{t} {c:.2f}" for t, c in nn))
 print()
+bench_nn = {w: [t for t, _ in nn[:5]] for w, nn in bench["neighbours"].items()}
 for w, nn in bench["neighbours"].items():
     print(f"{w:>8} (benchmark):   " + ", ".join(f"{t} {c:.2f}" for t, c in nn[:5]))
+# the pairs the next cell points out, checked in the benchmark file
+assert "she" in bench_nn["he"] and "mother" in bench_nn["father"] and "two" in bench_nn["three"]
+assert {".", "!"} <= set(bench_nn["?"]) and {"gentle", "sweet"} <= set(bench_nn["good"])
 
 # %% [markdown]
-# NEIGHBOURS_PLACEHOLDER
+# In the benchmark's embeddings, many neighbours make sense: *he* sits next to *she*, *father* next to *mother*,
+# *three* next to *two*, *good* next to *gentle* and *sweet*, and the question mark next to the other marks that
+# end a sentence. Other neighbours are noise, and the half-minute model's lists are noisier still: a quarter of a
+# million tokens is little data for 6,400 vectors. Nobody told the model that *he* and *she* are related. They
+# end up close because they occur in similar contexts and predict similar next words, and once they are close,
+# whatever the network learned about one applies to the other — this is the sharing of statistical strength
+# that counts cannot do.
 #
 # ## What the feed-forward model does not fix
 #

@@ -21,8 +21,6 @@ from assignment_fixtures import submissions as S  # noqa: E402
 
 pytestmark = pytest.mark.slow
 HOSTILE_ON = "bptt"  # the hostile notebooks are assignment-independent: they are graded with the BPTT batch
-# parts whose driver also calls the first part's function (its backward uses the student's own forward)
-DEPENDENTS = {"bptt": {"rnn_step_backward"}, "gating": {"lstm_step_backward"}, "crf": set()}
 
 
 def _slug(kind: str) -> str:
@@ -117,7 +115,7 @@ def test_hostile_submissions_are_graded_as_what_they_are(batches):
         if losing is None:
             assert set(got.values()) == {0.0}, (kind, got)
             continue
-        lost = {first} | DEPENDENTS[a] if losing else set()
+        lost = {first} if losing else set()
         for part, value in got.items():
             if part in lost:
                 assert value == 0.0, (kind, part, got)
@@ -137,7 +135,7 @@ def test_hostile_notebooks_leave_a_trace_in_their_own_feedback(batches):
     assert "CellTimeoutError" in text(_slug("infinite loop"))
     assert "MemoryError" in text(_slug("memory bomb"))
     assert "DeadKernelError" in text(_slug("os._exit"))
-    assert "truncated" in text(_slug("huge output"))
+    assert "output truncated (" in text(_slug("huge output"))
     assert len(text(_slug("huge output"))) < 400_000
     assert (root / "gradebook.db").stat().st_size < 5_000_000
 

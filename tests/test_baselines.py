@@ -109,3 +109,17 @@ def test_evaluate_all_reports_every_model(reviews):
     ref = B.error_rate(B.fit_nblr(X_tr, y_tr, C=1.0), X_te, y_te)
     assert out["models"]["nblr_123"]["error_pct"] == pytest.approx(ref)
     assert out["models"]["nblr_123"]["n_features"] == X_tr.shape[1]
+
+
+def test_mnb_alpha_is_selected_on_held_out_training_data_then_refitted(reviews):
+    _, X_tr, y_tr, _, _ = reviews
+    model = B.fit_mnb_tuned(X_tr, y_tr, alphas=(0.01, 1.0, 100.0), seed=3)
+    sel = model.selection_
+    assert set(sel["val_error_pct"]) == {0.01, 1.0, 100.0}
+    assert sel["val_error_pct"][sel["alpha"]] == min(sel["val_error_pct"].values())
+    idx = np.random.default_rng(3).permutation(len(y_tr))
+    val, tr = idx[:40], idx[40:]                                  # 20 % of the 200 training reviews
+    by_hand = B.error_rate(B.fit_mnb(X_tr[tr], y_tr[tr], 100.0), X_tr[val], y_tr[val])
+    assert sel["val_error_pct"][100.0] == pytest.approx(by_hand)
+    refit = B.fit_mnb(X_tr, y_tr, sel["alpha"])                     # final model: all training data
+    np.testing.assert_array_equal(model.feature_log_prob_, refit.feature_log_prob_)

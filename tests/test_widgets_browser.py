@@ -280,5 +280,9 @@ def test_activation_viewer_and_sentiment_view_in_jupyterlab(lab, page):
     drag(page, slider(page, sroot, "clamp"), -200)
     gen1 = wait_changed(page, generated.inner_text, gen0, "generated text after dragging the clamp value")
     assert "clamped to +1.00" not in gen1
-    page.screenshot(path=ARTIFACTS / "sentiment_0_clamp.png", full_page=True)
+    review = page.locator(f"{sroot} .course-activations").first
+    review0 = review.inner_text()
+    drag(page, slider(page, sroot, "review"), 150)
+    wait_changed(page, review.inner_text, review0, "coloured review after dragging the review slider")
+    page.screenshot(path=ARTIFACTS / "sentiment_0_clamp_review.png", full_page=True)
     assert_no_widget_errors(page)

@@ -20,6 +20,7 @@ from course_lib.widgets import (
     cell_activation_viewer,
     compile_feature,
     is_headless,
+    load_char_lm,
     sentiment_neuron_view,
     vanishing_gradient_explorer,
 )
@@ -29,7 +30,9 @@ from course_lib.widgets.activations import (
     encode_text,
     feature_values,
     final_unit_values,
+    find_sentiment_units,
     generate_with_unit,
+    has_cell_state,
     inside_parentheses,
     inside_quotes,
     n_pages,
@@ -341,6 +344,40 @@ def test_final_values_batched_equal_one_by_one(char_lm):
                                [unit_activations(lm, t, vocab)[-1, 2] for t in (text[:9], text)], atol=1e-12)
 
 
+def test_find_sentiment_units_ranks_by_point_biserial_correlation():
+    torch.manual_seed(5)
+    model = MLSTMLM(hidden=12, embed=4).double()
+    texts = [f"review {k}: " + "good " * (k % 4) + "bad " * (k % 3) for k in range(24)]
+    finals = final_unit_values(model, texts, unit=None)
+    labels = (finals[:, 7] > np.median(finals[:, 7])).astype(int)  # unit 7 separates the classes by construction
+    ranked = find_sentiment_units(model, texts, labels, top=3)
+    r = {u: np.corrcoef(finals[:, u], labels)[0, 1] for u in range(12)}
+    best = max(r, key=lambda u: abs(r[u]))
+    assert ranked[0] == (best, pytest.approx(r[best]))
+    every = dict(find_sentiment_units(model, texts, labels, top=12))
+    assert every[7] == pytest.approx(r[7]) and r[7] > 0.5 and len(every) == 12
+    assert [abs(v) for _, v in ranked] == sorted((abs(v) for _, v in ranked), reverse=True)
+
+
+def test_load_char_lm_roundtrip(tmp_path, char_lm):
+    from course_lib.training import save_checkpoint
+
+    model, vocab, text = char_lm
+    save_checkpoint(tmp_path / "lm.pt", model, vocab=vocab.to_dict())
+    loaded, vocab2 = load_char_lm(tmp_path / "lm.pt")
+    assert loaded.rnn.num_layers == 2 and loaded.hidden_dim == 12 and vocab2.itos == vocab.itos
+    np.testing.assert_allclose(unit_activations(loaded, text, vocab2), unit_activations(model, text, vocab),
+                               atol=1e-6)
+    gru = RNNLM(len(vocab), 8, 5, cell="gru").half()
+    save_checkpoint(tmp_path / "gru.pt", gru, meta={"chars": "".join(vocab.itos[2:])})
+    loaded, itos = load_char_lm(tmp_path / "gru.pt")
+    assert loaded.cell == "gru" and next(loaded.parameters()).dtype == torch.float32 and itos == vocab.itos[2:]
+    assert not has_cell_state(loaded) and has_cell_state(model)
+    save_checkpoint(tmp_path / "novocab.pt", gru)
+    with pytest.raises(ValueError, match="no vocabulary"):
+        load_char_lm(tmp_path / "novocab.pt")
+
+
 def test_generation_with_clamped_unit():
     torch.manual_seed(3)
     model = MLSTMLM(hidden=8, embed=4)
@@ -405,6 +442,8 @@ def test_live_viewer_and_static_viewer(char_lm):
     assert v.unit.value == ranked[0][0]
     v.feature.value = "lambda text, i: 1 / 0"
     assert v.find_units() == [] and "ZeroDivisionError" in v.results.value
+    gru_view = CellActivationViewer(RNNLM(len(vocab), 8, 5, cell="gru").double(), vocab, text)
+    assert [v for _, v in gru_view.kind.options] == ["hidden"] and "course-activations" in gru_view.view.value
     static = cell_activation_viewer(model, vocab, long_text, unit=3, page_size=200)
     assert isinstance(static, StaticView) and _visible_text(static.html) == long_text[:200]
 

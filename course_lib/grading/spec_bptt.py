@@ -243,14 +243,17 @@ _SEQ = {"rnn_forward": "course_lib.grading.oracles.rnn_seq:rnn_forward",
 _TRAIN = {"truncated_bptt": "course_lib.grading.oracles.rnn_train:truncated_bptt",
           "clip_grad_norm": "course_lib.grading.oracles.rnn_train:clip_grad_norm"}
 
+_FWD = {"rnn_step_forward": "course_lib.grading.oracles.rnn_steps:rnn_step_forward"}
+
+# A backward part gets the oracle forward injected too (its own forward is checked by another part).
 PARTS = {p.name: p for p in [
     Part("rnn_step_forward", 2, step_forward_cases, step_forward_verify, phase=1),
-    Part("rnn_step_backward", 3, step_backward_cases, step_backward_verify, phase=1),
+    Part("rnn_step_backward", 3, step_backward_cases, step_backward_verify, phase=2, inject=dict(_FWD)),
     Part("clip_grad_norm", 2, clip_cases, clip_verify, phase=1),
-    Part("rnn_forward", 2, forward_cases, forward_verify, phase=2, inject=dict(_STEPS)),
-    Part("rnn_backward", 4, backward_cases, backward_verify, phase=2, inject=dict(_STEPS)),
-    Part("truncated_bptt", 4, tbptt_cases, tbptt_verify, phase=3, inject={**_STEPS, **_SEQ}),
-    Part("train_char_lm", 3, train_cases, train_verify, phase=4, inject={**_STEPS, **_SEQ, **_TRAIN},
+    Part("rnn_forward", 2, forward_cases, forward_verify, phase=2, inject=dict(_FWD)),
+    Part("rnn_backward", 4, backward_cases, backward_verify, phase=3, inject=dict(_STEPS)),
+    Part("truncated_bptt", 4, tbptt_cases, tbptt_verify, phase=4, inject={**_STEPS, **_SEQ}),
+    Part("train_char_lm", 3, train_cases, train_verify, phase=5, inject={**_STEPS, **_SEQ, **_TRAIN},
          timeout=60.0),
 ]}
 SKIP_CELLS = {"experiment"}

@@ -257,16 +257,21 @@ _GRU = {"gru_step_forward": "course_lib.grading.oracles.gru_steps:gru_step_forwa
 _RNN = {"rnn_step_forward": "course_lib.grading.oracles.rnn_steps:rnn_step_forward",
         "rnn_step_backward": "course_lib.grading.oracles.rnn_steps:rnn_step_backward"}
 
+_PEEP = {"lstm_peephole_step_forward": "course_lib.grading.oracles.lstm_steps:lstm_peephole_step_forward"}
+
+# A backward part gets the oracle forward injected too (its own forward is checked by another part).
 PARTS = {p.name: p for p in [
     Part("lstm_step_forward", 3, lstm_fwd_cases, lstm_fwd_verify),
-    Part("lstm_step_backward", 4, lstm_bwd_cases, lstm_bwd_verify),
+    Part("lstm_step_backward", 4, lstm_bwd_cases, lstm_bwd_verify, phase=2,
+         inject={"lstm_step_forward": _LSTM["lstm_step_forward"]}),
     Part("lstm_peephole_step_forward", 2, peep_fwd_cases, peep_fwd_verify),
-    Part("lstm_peephole_step_backward", 3, peep_bwd_cases, peep_bwd_verify),
+    Part("lstm_peephole_step_backward", 3, peep_bwd_cases, peep_bwd_verify, phase=2, inject=dict(_PEEP)),
     Part("gru_step_forward", 2, gru_fwd_cases, gru_fwd_verify),
-    Part("gru_step_backward", 3, gru_bwd_cases, gru_bwd_verify),
-    Part("lstm_sequence", 3, lambda: _seq_cases("lstm", 4), lambda c, o: _seq_verify(c, o, "lstm"), phase=2,
+    Part("gru_step_backward", 3, gru_bwd_cases, gru_bwd_verify, phase=2,
+         inject={"gru_step_forward": _GRU["gru_step_forward"]}),
+    Part("lstm_sequence", 3, lambda: _seq_cases("lstm", 4), lambda c, o: _seq_verify(c, o, "lstm"), phase=3,
          inject=dict(_LSTM)),
-    Part("gru_sequence", 3, lambda: _seq_cases("gru", 3), lambda c, o: _seq_verify(c, o, "gru"), phase=2,
+    Part("gru_sequence", 3, lambda: _seq_cases("gru", 3), lambda c, o: _seq_verify(c, o, "gru"), phase=3,
          inject=dict(_GRU)),
-    Part("grad_norms_over_time", 3, norms_cases, norms_verify, phase=2, inject={**_LSTM, **_GRU, **_RNN}),
+    Part("grad_norms_over_time", 3, norms_cases, norms_verify, phase=3, inject={**_LSTM, **_GRU, **_RNN}),
 ]}

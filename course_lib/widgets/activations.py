@@ -27,14 +27,20 @@ import torch
 
 __all__ = [
     "FEATURES", "activation_html", "correlations", "encode_text", "feature_values", "final_unit_values",
-    "generate_with_unit", "inside_parentheses", "inside_quotes", "n_pages", "page_bounds", "position_in_line",
-    "rank_units", "review_label_feature", "sequence_states", "unit_activations",
+    "find_sentiment_units", "generate_with_unit", "has_cell_state", "inside_parentheses", "inside_quotes",
+    "n_pages", "page_bounds", "position_in_line", "rank_units", "review_label_feature", "sequence_states",
+    "unit_activations",
 ]
 
 
 # ------------------------------------------------------------------------------------------- encoding
 def _is_mlstm(model) -> bool:
     return hasattr(model, "cell") and hasattr(model.cell, "step") and hasattr(model.cell, "input_projections")
+
+
+def has_cell_state(model) -> bool:
+    """Does the model have a cell state c_t (LSTM RNNLM, mLSTM), or only hidden states (GRU, Elman)?"""
+    return _is_mlstm(model) or isinstance(getattr(model, "rnn", None), torch.nn.LSTM)
 
 
 def encode_text(text: str, vocab=None) -> tuple[np.ndarray, np.ndarray]:
@@ -321,6 +327,15 @@ def final_unit_values(model, texts: Sequence[str], unit: int | None = None, voca
         rows.append(states[np.arange(len(enc)), lengths - 1])
     out = np.concatenate(rows) if rows else np.zeros((0, 0))
     return out if unit is None else out[:, unit]
+
+
+def find_sentiment_units(model, texts: Sequence[str], labels, vocab=None, top: int = 5,
+                         max_chars: int = 1000) -> list[tuple[int, float]]:
+    """Units whose final cell state best separates the classes: ``[(unit, r)]`` by decreasing ``|r|``, r the
+    point-biserial correlation with the 0/1 labels (Radford et al. 2017 found theirs through the weights of a
+    sparse logistic regression on the same final states; for one unit both point at the same thing)."""
+    finals = final_unit_values(model, list(texts), None, vocab, max_chars=max_chars)
+    return rank_units(finals, np.asarray(labels, dtype=np.float64), top)
 
 
 def generate_with_unit(model, prompt: str, unit: int, value: float | None, length: int = 200,

@@ -30,6 +30,7 @@ from course_lib.widgets.activations import (
     feature_values,
     final_unit_values,
     generate_with_unit,
+    has_cell_state,
     n_pages,
     page_bounds,
     rank_units,
@@ -71,9 +72,10 @@ def load_char_lm(path, map_location: str = "cpu"):
     """Load a character RNNLM checkpoint written by :func:`course_lib.training.save_checkpoint`.
 
     The architecture is read off the state dict (``embedding.weight`` (V, E), ``rnn.weight_hh_l{k}``
-    (G·H, H), ``decoder.weight``); the vocabulary from the payload key ``"vocab"`` (a
-    :meth:`~course_lib.data.vocab.Vocabulary.to_dict`, a list ``itos`` or a string) or ``meta["vocab"]``.
-    Returns ``(model, vocab)``; the model is in eval mode.
+    (G·H, H), ``decoder.weight``); the vocabulary from the first of the keys ``vocab``, ``vocabulary``, ``itos``,
+    ``chars`` found in the payload, its ``meta`` or its ``config`` (a
+    :meth:`~course_lib.data.vocab.Vocabulary.to_dict`, a ``{char: id}`` dict, a list ``itos`` or a string).
+    Returns ``(model, vocab)``: a float32 model in eval mode (float16 checkpoints are widened).
     """
     import torch
 
@@ -86,12 +88,13 @@ def load_char_lm(path, map_location: str = "cpu"):
     layers = sum(1 for k in sd if k.startswith("rnn.weight_hh_l"))
     G = sd["rnn.weight_hh_l0"].shape[0] // sd["rnn.weight_hh_l0"].shape[1]
     H = sd["rnn.weight_hh_l0"].shape[1]
-    meta = payload.get("meta") or {}
-    cell = meta.get("cell") or {4: "lstm", 3: "gru", 1: "rnn_tanh"}[G]
+    meta, config = payload.get("meta") or {}, payload.get("config") or {}
+    cell = meta.get("cell") or config.get("cell") or {4: "lstm", 3: "gru", 1: "rnn_tanh"}[G]
     model = RNNLM(V, E, H, cell=cell, num_layers=layers)
-    model.load_state_dict(sd)
+    model.load_state_dict({k: v.float() for k, v in sd.items()})
     model.eval()
-    raw = payload.get("vocab", meta.get("vocab"))
+    raw = next((src[k] for src in (payload, meta, config) for k in ("vocab", "vocabulary", "itos", "chars")
+                if isinstance(src, dict) and src.get(k) is not None), None)
     if raw is None:
         raise ValueError(f"{path}: no vocabulary in the checkpoint (expected a 'vocab' entry)")
     if isinstance(raw, dict) and "tokens" in raw:
@@ -126,12 +129,13 @@ class CellActivationViewer(widgets.VBox):
                  top: int = 8) -> None:
         self.model, self.vocab, self.page_size = model, vocab, page_size
         self.feature_chars, self.top = feature_chars, top
-        has_cell = kind == "cell"
+        kinds = [("cell state c_t", "cell"), ("hidden state h_t", "hidden")]
+        if not has_cell_state(model):  # GRU / Elman: hidden states only
+            kinds, kind = kinds[1:], "hidden"
         self._acts: dict[str, np.ndarray] = {}
         self.text = widgets.Textarea(value=text, description="text", continuous_update=False,
                                      layout=widgets.Layout(width="95%", height="90px"))
-        self.kind = widgets.ToggleButtons(options=[("cell state c_t", "cell"), ("hidden state h_t", "hidden")],
-                                          value="cell" if has_cell else "hidden", description="state")
+        self.kind = widgets.ToggleButtons(options=kinds, value=kind, description="state")
         self.unit = widgets.IntSlider(value=unit, min=0, max=1, description="unit", continuous_update=False,
                                       layout=widgets.Layout(width="520px"))
         self.page = widgets.IntSlider(value=0, min=0, max=0, description="page", continuous_update=False,
