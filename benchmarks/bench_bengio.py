@@ -117,7 +117,8 @@ def main() -> None:
 
     result = {
         "title": "Bengio et al. (2003) feed-forward LM vs Kneser-Ney, word-level tiny-shakespeare (lecture 2)",
-        "command": "nice -n 10 .venv/bin/python benchmarks/bench_bengio.py " + " ".join(sys.argv[1:]),
+        "command": " ".join([*(["COURSE_DATA_MIRROR=../shared/data"] if os.environ.get("COURSE_DATA_MIRROR") else []),
+                             "nice -n 10 .venv/bin/python benchmarks/bench_bengio.py", *sys.argv[1:]]),
         "goal": "a fair perplexity comparison: same tokens, same vocabulary, same predicted validation tokens",
         "verdict": (f"feed-forward LM {ppl_net:.1f} vs best Kneser-Ney (n={best_n}) {ppl_kn[best_n]:.1f}; "
                     f"their 50/50 mixture {ppl_mix:.1f}"),

@@ -100,7 +100,7 @@ def show(fn) -> None:
 #   = R(R(R(R(\mathbf{s}_0, \mathbf{x}_1), \mathbf{x}_2), \mathbf{x}_3), \mathbf{x}_4).$$
 #
 # Different choices of $R$ and $O$ give different networks: the Elman network below, and the LSTM and GRU of
-# the next lecture. The whole abstraction fits in four lines:
+# [Lecture 5](05_gating_lstm_gru.py). The whole abstraction fits in four lines:
 
 # %%
 def rnn_star(R, O, xs, s0):
@@ -259,7 +259,7 @@ inputs, targets = tokens[:, :-1], tokens[:, 1:]  # predict token t+1 from tokens
 h_init = np.zeros((N, H_dim))
 
 
-def lm_loss(p, with_grads=False):
+def lm_loss(p, with_grads=False, forget_the_future=False):
     e, e_cache = embedding_forward(inputs, p["E"])                  # (N, T, E)
     h, h_cache = rnn_forward(e, h_init, p["Wx"], p["Wh"], p["b"])   # (N, T, H)
     z, z_cache = affine_forward(h, p["V"], p["c"])                  # (N, T, |V|)
@@ -268,6 +268,8 @@ def lm_loss(p, with_grads=False):
         return loss
     dh, dV, dc = affine_backward(dz, z_cache)                       # local gradient into every h_t
     de, _, dWx, dWh, db = rnn_backward(dh, h_cache)                 # BPTT
+    if forget_the_future:  # a classic bug: skip step 2, use only the local gradient at each step
+        dWh = sum(rnn_step_backward(dh[:, t], h_cache[t])[3] for t in range(len(h_cache)))
     return loss, {"E": embedding_backward(de, e_cache), "Wx": dWx, "Wh": dWh, "b": db, "V": dV, "c": dc}
 
 
@@ -280,9 +282,16 @@ for name, value in params.items():
     print(f"  dL/d{name:<2} {str(value.shape):>7}: relative error {errors[name]:.1e}")
 assert max(errors.values()) < 1e-7, "BPTT must agree with finite differences"
 
+buggy = rel_error(lm_loss(params, True, forget_the_future=True)[1]["Wh"],
+                  numerical_gradient(lambda: lm_loss(params), params["Wh"]))
+print(f"  dL/dWh without the gradient from the future: relative error {buggy:.1e}")
+assert buggy > 1e-3, "the check catches the bug"
+
 # %% [markdown]
-# Every relative error is far below $10^{-7}$ (the assert checks it), while a wrong derivative — say `1 - h`
-# instead of `1 - h * h` — gives errors of order $10^{-2}$ to $1$. Assignment 1 checks your code the same way.
+# Every relative error is far below $10^{-7}$ (the assert checks it). The last line shows what a bug looks like:
+# forgetting the gradient that arrives from the future (step 2) leaves code that runs and a $\partial L /
+# \partial W^s$ that is plainly wrong — many orders of magnitude above the threshold. Assignment 1 checks your
+# code the same way.
 #
 # ## Truncated BPTT
 #
@@ -398,8 +407,8 @@ assert real_word_share[0.5] > real_word_share[1.5]
 # at 0.5, as the assert checks) but it leans on frequent words and tends to repeat itself; $\tau = 1$ shows the
 # model's real uncertainty; at 1.5 more and more letters are noise. Look also at what the samples have learned
 # of the layout of a play — line breaks, speaker names followed by a colon — and at what they have not:
-# grammar beyond a few words. Longer training and the gated cells of the next lecture do much better
-# (Karpathy 2015, *The Unreasonable Effectiveness of Recurrent Neural Networks*).
+# grammar beyond a few words. Longer training, larger states and the gated cells of Lecture 5 are the way to
+# better text (Karpathy 2015, *The Unreasonable Effectiveness of Recurrent Neural Networks*).
 #
 # ## Two ways to use an RNN: acceptor and transducer
 #
@@ -580,4 +589,4 @@ check("softmax at temperature 0.5", answer_4, F.softmax(torch.tensor([1.0, 2.0, 
 # zero state. How much worse is the validation loss, and why? Then try `cell="lstm"`.
 #
 # *Previous:* [Lecture 2 — neural language models](02_neural_language_models.py).
-# *Next:* Lecture 4 — vanishing gradients, LSTM and GRU.
+# *Next:* [Lecture 4 — vanishing and exploding gradients](04_vanishing_exploding_gradients.py).

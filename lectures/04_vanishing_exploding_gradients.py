@@ -76,8 +76,9 @@ rng = np.random.default_rng(0)
 #   \frac{\partial \mathbf{h}_k}{\partial \mathbf{h}_{k-1}}
 #   = \prod_{k=t+1}^{T} \operatorname{diag}\big(g'(\mathbf{a}_k)\big)\,(W^h)^\top .$$
 #
-# This is BPTT's `dnext` after $T - t$ steps. The same matrix $W^h$ appears $T-t$ times. Just as a product of
-# $n$ real numbers goes to zero or infinity unless they hover around 1, so does this product of matrices.
+# This is BPTT's `dnext` after $T - t$ steps. The same matrix $W^h$ appears $T-t$ times. Multiply many numbers
+# slightly below 1 and the result collapses to 0; slightly above 1 and it runs off to infinity. Matrices behave
+# the same way, with their eigenvalues in the role of the numbers.
 #
 # **The linear case makes it exact.** With $g(a) = a$ every $g'$ is 1 and
 # $\partial \mathbf{h}_T / \partial \mathbf{h}_t = \big((W^h)^\top\big)^{T-t}$. If $(W^h)^\top = Q \Lambda
@@ -180,8 +181,9 @@ assert all(np.all(c <= saturation["linear"] * (1 + 1e-9)) for c in curves), "|ta
 assert curves[0][0] > 1 > curves[1][0] > curves[2][0], "more saturation, faster vanishing"
 
 # %% [markdown]
-# With tiny inputs the $\tanh$ RNN is nearly linear and still explodes; at the inputs' natural scale the same
-# weights make the gradient *vanish*, and with larger inputs it vanishes faster. For $\tanh$ the bound is
+# With tiny inputs the $\tanh$ RNN starts nearly linear and its gradient still grows, though much less than the
+# linear one's: with $\rho > 1$ the state itself grows until its units begin to saturate. At the inputs' natural
+# scale the same weights make the gradient *vanish*, and with larger inputs it vanishes faster. For $\tanh$ the bound is
 # one-sided: saturation can only shrink the product, never grow it (the curves never cross above the linear one).
 # So in practice the vanishing side is the common one, while explosions come in bursts, when the state moves into
 # a region where units are not saturated and $W^h$ has a large eigenvalue.
@@ -262,7 +264,10 @@ for s in (0, 1, 2, 3, 5, 10, 20, 29):
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
 steps = np.arange(1, 31)
-ax1.semilogy(steps, trace["norm_plain"], "o-", color="C3", ms=3, label="no clipping")
+shown = np.where(trace["norm_plain"] > 0, trace["norm_plain"], np.nan)  # log axis: exact zeros cannot be drawn
+ax1.semilogy(steps, shown, "o-", color="C3", ms=3, label="no clipping")
+first_zero = int(np.argmax(trace["norm_plain"] == 0)) + 1
+ax1.annotate(f"no clipping: ‖g‖ = 0 from update {first_zero} on", xy=(first_zero, 2.0), fontsize=8, color="C3")
 ax1.semilogy(steps, trace["norm_clipped"], "s-", color="C0", ms=3, label="clipped run (norm before clipping)")
 ax1.axhline(1.0, color="k", ls=":", lw=1, label="threshold")
 ax1.set(xlabel="SGD update", ylabel="gradient norm ‖g‖", title="Gradient norm")
@@ -319,16 +324,18 @@ assert recency_acc[0] == 1.0 and recency_acc[3] == 0.0 and recency_acc[1] > rece
 # The sequential-recency rule is perfect without attractors, and wrong whenever the last noun before the verb is
 # an attractor — always with three of them.
 #
-# **The experiment.** As in natural text, where most subjects have no attractor, we train only on the 210
-# training sentences **without attractors**, on which both rules are right, and test on the 360 development and
-# test sentences with 0–3 attractors. The task is Linzen et al.'s *number prediction*: read the prefix up to the
+# **The experiment.** As in natural text, where most subjects have no attractor, we train only on the training
+# sentences **without attractors**, on which both rules are right, and test on all development and test
+# sentences, with 0–3 attractors. The task is Linzen et al.'s *number prediction*: read the prefix up to the
 # verb and say singular or plural from the final state (an RNN acceptor). We compare an LSTM (the next lecture's
 # cell) with the baseline Elman RNN, both with 16-dimensional embeddings and 32 hidden units, 30 epochs of Adam
-# with clipping at 5, five random seeds each (about 20 seconds in all).
+# with clipping at 5, five random seeds each (each model trains in a few seconds).
 
 # %%
 train0 = [x for x in train_items if x["attractors"] == 0]
 traind = encode(train0, stoi)
+print(f"training on {len(train0)} sentences without attractors, testing on {len(eval_items)}; "
+      f"vocabulary of {len(stoi)} words")
 results = {}
 for cell in ("lstm", "rnn_tanh"):
     results[cell] = []
@@ -373,9 +380,9 @@ assert (results["lstm"][:, 3] > results["rnn_tanh"][:, 3]).all(), "... for every
 #   Elman RNN must keep the subject's number alive through a state that every word rewrites; the LSTM can hold
 #   it in a cell that its forget gate leaves alone — Lecture 5.
 #
-# This is a small, synthetic version of the experiment: a vocabulary of about 60 words, a few hundred sentences,
-# a supervised number label. Real text is harder, and Linzen et al. found the gap much larger when the model was
-# trained only as a language model.
+# This is a small, synthetic version of the experiment: a vocabulary of a few dozen words (printed above), a few
+# hundred sentences, a supervised number label. Real text is harder, and Linzen et al. found agreement errors far
+# more frequent when the LSTM was trained only as a language model, without the number label.
 #
 # ## Summary
 #

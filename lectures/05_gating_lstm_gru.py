@@ -29,10 +29,14 @@
 
 # %%
 import inspect
+import math
+import re
+from collections import Counter
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from course_lib.checkpoints import load_shipped
@@ -366,10 +370,11 @@ assert n_gru * 4 == n_lstm * 3
 # than ten thousand cell architectures — mutations of the LSTM and GRU computation graphs — on arithmetic, XML
 # modelling, language modelling (Penn Treebank) and music. Findings relevant here:
 #
-# * **A forget-gate bias of 1 matters.** An LSTM whose $\mathbf{b}_f$ is initialised to 1 closed most of the gap
-#   to the GRU, which had beaten the plain LSTM on most tasks. The carousel plot above shows why: $b_f = 0$
+# * **A forget-gate bias of 1 matters.** An LSTM whose $\mathbf{b}_f$ is initialised to 1 closed the gap to the
+#   GRU, which had beaten the plain LSTM on most of their tasks. The carousel plot above shows why: $b_f = 0$
 #   starts the network forgetting half its cell at every step.
-# * **Among the gates**, the forget gate was the one whose removal hurt most; the output gate mattered least.
+# * **Among the gates**, removing the forget gate hurt badly on every task but language modelling, removing the
+#   input gate hurt too, and the output gate mattered least.
 # * **No clear winner.** The best three architectures found, named **MUT1, MUT2, MUT3**, are close relatives of
 #   the GRU; they beat the LSTM and the GRU on some tasks but not on all:
 #
@@ -408,9 +413,10 @@ assert np.allclose(f0, sigmoid(1.0))
 # ## A trained character LSTM
 #
 # The course ships a character-level LSTM language model trained on tiny-shakespeare (the same data and
-# train/validation split as Lecture 3's Elman RNN; training it takes longer than a lecture should, so it was
-# trained once with `python -m course_lib.train` and its record is stored next to the weights). Its size and
-# record:
+# train/validation split as Lecture 3's Elman RNN). Training it takes longer than a lecture should, so it was
+# trained once with `python -m course_lib.train char_lm` — run that yourself to reproduce it — and its record is
+# stored next to the weights. Its size and record, and its loss on the start of the validation text next to the
+# context-free baseline of Lecture 3:
 
 # %%
 char_lm, info = load_shipped("char_lstm_shakespeare")
@@ -418,7 +424,22 @@ record = info.records.get("char_lstm_shakespeare", {})
 print(f"RNNLM: cell {char_lm.cell}, {char_lm.num_layers} layer(s), hidden {char_lm.hidden_dim}, "
       f"embedding {char_lm.embed_dim}, vocabulary {char_lm.vocab_size}; "
       f"{sum(p.numel() for p in char_lm.parameters()):,} parameters")
-print("training record:", {k: record[k] for k in list(record)[:8]})
+if "val_bits_per_token" in record:  # the record written by `python -m course_lib.train char_lm`
+    print(f"trained with {record['commands'][-1]!r}: {record['tokens_seen']:,} characters seen in "
+          f"{record['wall_s'] / 60:.0f} min; validation loss {record['val_bits_per_token']:.2f} bits/char")
+
+val_text = load_tinyshakespeare("val")
+train_text = load_tinyshakespeare("train")
+val_ids = info.encode(val_text[:5000])
+with torch.no_grad():
+    logits, _ = char_lm(val_ids[None, :-1])
+lstm_bpc = F.cross_entropy(logits[0], val_ids[1:]).item() / math.log(2)
+freq = Counter(train_text)
+unigram_bpc = -np.mean([math.log2(freq[c] / len(train_text)) if freq[c] else math.log2(1 / len(train_text))
+                        for c in val_text[1:5000]])
+print(f"first 5,000 validation characters: LSTM {lstm_bpc:.2f} bits/char; "
+      f"character frequencies alone {unigram_bpc:.2f} bits/char")
+assert lstm_bpc < unigram_bpc - 1.0
 
 # %% [markdown]
 # Samples at two temperatures (Lecture 3: the logits are divided by $\tau$ before the softmax):
@@ -431,7 +452,20 @@ for tau in (0.5, 1.0):
     samples[tau] = info.decode(char_lm.sample(info.encode(prompt), 300, temperature=tau, generator=gen))
     print(f"----- temperature {tau} -----\n{prompt}{samples[tau]}\n")
 
+known = set(re.findall(r"[a-z]+", train_text.lower()))  # every word of the training text
+real_words = {}
+for tau, sample in samples.items():
+    words = re.findall(r"[a-z]+", sample.lower())
+    real_words[tau] = np.mean([w in known for w in words])
+    print(f"temperature {tau}: {100 * real_words[tau]:.0f} % of the {len(words)} generated words occur in training")
+assert real_words[0.5] > real_words[1.0]
+
 # %% [markdown]
+# Look for the shape of a play in the samples: speaker names, line breaks, verse. At $\tau = 0.5$ the model stays
+# on safe, frequent words, and more of the words it writes are real ones; at $\tau = 1.0$ it is more varied and
+# invents more words (the shares printed above). The LSTM has a far lower
+# loss than the character frequencies — compare the Elman RNN of Lecture 3 after half a minute of training.
+#
 # ## Can we read the cells?
 #
 # Karpathy, Johnson & Fei-Fei (2015, *Visualizing and understanding recurrent networks*) coloured each
@@ -444,9 +478,9 @@ for tau in (0.5, 1.0):
 # validation text for a cell that tracks `position_in_line` (characters since the last newline):
 
 # %%
-val_text = load_tinyshakespeare("val")[:4000]
-cells = unit_activations(char_lm, val_text, info.vocab, kind="cell")  # (L, H): c_t after each character
-column = feature_values(position_in_line, val_text)
+text = val_text[:4000]
+cells = unit_activations(char_lm, text, info.vocab, kind="cell")  # (L, H): c_t after each character
+column = feature_values(position_in_line, text)
 ranked = rank_units(cells, column, top=5)
 print("cells most correlated with the position in the line:", ", ".join(f"unit {u}: r = {r:+.2f}"
                                                                         for u, r in ranked))
@@ -454,12 +488,13 @@ best_unit, best_r = ranked[0]
 assert abs(best_r) > 0.5, "some cell tracks the position in the line"
 
 # %%
-cell_activation_viewer(char_lm, info.vocab, val_text, kind="cell", unit=best_unit, feature="position in line",
+cell_activation_viewer(char_lm, info.vocab, text, kind="cell", unit=best_unit, feature="position in line",
                        page_size=1500)
 
 # %% [markdown]
-# In the viewer (live in JupyterLab; a static page when run headless), the colour of each character is the cell's
-# value after reading it. Move the unit slider, try the other preset features, or write your own — for example
+# The sign of a correlation means nothing (a unit can count down as well as up); its size does. In the viewer
+# (live in JupyterLab; a static page when run headless), the colour of each character is the cell's value after
+# reading it: watch the best unit sweep across each line and jump back at every newline. Move the unit slider, try the other preset features, or write your own — for example
 # `lambda text, i: text[i].isupper()` or "inside a speaker's name".
 #
 # ## Summary

@@ -62,18 +62,16 @@ def _train_tiny_char_lstm(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def lab_root(tmp_path_factory) -> Path:
+    """The server's root: the two notebooks, a text to colour, and ``checkpoint.txt`` naming the char LSTM."""
     root = tmp_path_factory.mktemp("lab")
     for src in NOTEBOOKS.glob("*.py"):
         nb = jupytext.read(src)
         nb.metadata.pop("jupytext", None)  # a plain notebook, not one paired with a text file
         nbformat.write(nb, root / f"{src.stem}.ipynb")
-    ckpt = SHIPPED if SHIPPED.exists() else root / "char_lstm_tiny.pt"
-    if not SHIPPED.exists():
-        _train_tiny_char_lstm(ckpt)
     from course_lib.data import load_tinyshakespeare
 
     (root / "text.txt").write_text(load_tinyshakespeare("val")[:3000])
-    (root / "checkpoint.txt").write_text(str(ckpt))
+    (root / "checkpoint.txt").write_text(str(SHIPPED if SHIPPED.exists() else root / "char_lstm_tiny.pt"))
     return root
 
 
@@ -120,6 +118,9 @@ def lab(lab_root, tmp_path_factory):
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=lab_root)
     base = f"http://127.0.0.1:{port}"
     try:
+        ckpt = Path((lab_root / "checkpoint.txt").read_text())
+        if not ckpt.exists():  # train while the server starts
+            _train_tiny_char_lstm(ckpt)
         deadline = time.monotonic() + 60
         while True:
             assert proc.poll() is None, f"JupyterLab exited early:\n{(home / 'lab.log').read_text()[-3000:]}"
@@ -143,6 +144,7 @@ def page(browser, request):
     """A fresh page; its final state is kept as ``tests/artifacts/last_<test>.png`` (helps when a test fails)."""
     ARTIFACTS.mkdir(exist_ok=True)
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(60_000)  # the course machines are small and shared
     try:
         yield pg
     finally:
@@ -268,7 +270,7 @@ def test_activation_viewer_and_sentiment_view_in_jupyterlab(lab, page):
     page.locator(f"{root} select").first.select_option("position in line")
     page.locator(f"{root} button:has-text('Find units')").click()
     table = page.locator(f"{root} table.course-units")
-    table.wait_for(timeout=30_000)
+    table.wait_for(timeout=60_000)
     assert table.locator("tr").count() == 9  # header + top 8
     page.screenshot(path=ARTIFACTS / "activations_2_find_units.png", full_page=True)
 

@@ -3,6 +3,7 @@ browser, and their static fallbacks. Gradients are cross-checked against torch a
 
 import html
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -467,3 +468,18 @@ def test_sentiment_view_static_and_live():
     assert live.generated.value != first and "-2.00" in live.generated.value
     live.review.value = 1
     assert "negative" in live.review_view.value
+
+
+def test_notebook_runs_top_to_bottom_under_nbgrader(monkeypatch):
+    """A real kernel without a browser, as ``nbgrader autograde`` runs it: the cell's output is the static view
+    (PNG + HTML), not a widget that nothing could render."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    nb = jupytext.read(Path(__file__).parent / "widget_notebooks" / "vanishing_explorer.py")
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(Path(__file__).parents[1])}}).execute()
+    (out,) = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert "application/vnd.jupyter.widget-view+json" not in out["data"]
+    assert out["data"]["image/png"] and "static view" in out["data"]["text/html"]

@@ -25,6 +25,8 @@ def main(argv=None) -> int:
     a.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     a.add_argument("--timeout", type=int, default=30, help="seconds per notebook cell")
     a.add_argument("--mem-gb", type=float, default=2.0, help="address-space limit of a kernel / sandbox")
+    a.add_argument("--no-execute", action="store_true",
+                   help="skip the kernel run (same grades, faster; feedback without the students' outputs)")
     f = sub.add_parser("feedback", help="HTML feedback (no hidden tests) in feedback/")
     f.add_argument("assignment", choices=ASSIGNMENTS)
     e = sub.add_parser("export", help="grades CSV: one row per student and assignment, a column per part")
@@ -43,7 +45,8 @@ def main(argv=None) -> int:
             print(f"{res['student']:>24s}  {total:6.2f} points  {res['seconds']:5.1f} s"
                   + ("" if res["success"] else "  (see log: not graded normally)"), flush=True)
         results = pipeline.autograde(args.assignment, args.root, workers=args.workers, cell_timeout=args.timeout,
-                                     mem_bytes=int(args.mem_gb * (1 << 30)), progress=show)
+                                     mem_bytes=int(args.mem_gb * (1 << 30)), execute=not args.no_execute,
+                                     progress=show)
         if results:
             print(f"{len(results)} submissions, median {statistics.median(r['seconds'] for r in results):.2f} s")
     elif args.command == "feedback":

@@ -46,8 +46,12 @@ if str(Path(sys.executable).parent) not in os.environ.get("PATH", "").split(os.p
 
 
 def course_config(root: str | Path, db_url: str | None = None, cell_timeout: int = 30,
-                  deny_read: list[str] | None = None, mem_bytes: int = 2 << 30):
-    """The nbgrader configuration of the course (also loaded by ``assignments/nbgrader_config.py``)."""
+                  deny_read: list[str] | None = None, mem_bytes: int = 2 << 30, execute: bool = True):
+    """The nbgrader configuration of the course (also loaded by ``assignments/nbgrader_config.py``).
+
+    ``execute=False`` leaves out the kernel run of the notebook: grades are the same (they come from the
+    sandbox), the feedback then shows the verdicts but not the students' own outputs.
+    """
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import AssignLatePenalties, GetGrades, IgnorePattern, SaveAutoGrades
     from traitlets.config import Config
@@ -68,8 +72,8 @@ def course_config(root: str | Path, db_url: str | None = None, cell_timeout: int
     c.LimitOutput.max_lines = 300
     # nbgrader's list, with Execute sandboxed, outputs truncated and the verdict written by TrustedGrade;
     # CheckCellMetadata already ran when the submission was sanitized, so it is not repeated here.
-    c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, TruncateOutput, TrustedGrade,
-                                           ClearMetadataPreprocessor, SaveAutoGrades, AssignLatePenalties]
+    c.Autograde.autograde_preprocessors = ([SandboxedExecute] if execute else []) + [
+        IgnorePattern, TruncateOutput, TrustedGrade, ClearMetadataPreprocessor, SaveAutoGrades, AssignLatePenalties]
     c.TrustedGrade.deny_read = [str(p) for p in (deny_read or [])]
     c.TrustedGrade.cell_seconds = float(min(10, cell_timeout))
     c.TrustedGrade.mem_bytes = int(mem_bytes)
@@ -211,6 +215,7 @@ def _grade_one(task: dict) -> dict:
               "success": False, "log": ""}
     if result["has_notebook"]:
         cfg = course_config(work, db_url=f"sqlite:///{db}", cell_timeout=task["cell_timeout"],
+                            execute=task.get("execute", True),
                             deny_read=task["deny"] + [str(work.parent)], mem_bytes=task["mem_bytes"])
         try:
             res = _api(cfg).autograde(a, sid, force=True, create=True)
@@ -261,7 +266,7 @@ def _merge(root: Path, res: dict) -> None:
 
 def autograde(assignment: str, root: Path = COURSE_ROOT, students: list[str] | None = None,
               workers: int | None = None, cell_timeout: int = 30, mem_bytes: int = 2 << 30,
-              progress=None) -> list[dict]:
+              execute: bool = True, progress=None) -> list[dict]:
     """Autograde every submission of ``assignment`` under ``submitted/`` (or only ``students``) in parallel.
 
     Returns one dict per student (grades, seconds, success, log). Every collected student ends up in the
@@ -282,7 +287,7 @@ def autograde(assignment: str, root: Path = COURSE_ROOT, students: list[str] | N
         jobs.mkdir()
         tasks = [{"student": s, "assignment": assignment, "submitted": str(sub_root / s / assignment),
                   "work": str(jobs), "template": str(template), "deny": deny, "cell_timeout": cell_timeout,
-                  "mem_bytes": mem_bytes} for s in students]
+                  "mem_bytes": mem_bytes, "execute": execute} for s in students]
         import multiprocessing
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:

@@ -21,9 +21,11 @@ in the trusted process, so nothing the student's code does to NumPy or to the ch
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import importlib
 import json
+import multiprocessing.util
 import os
 import pickle
 import resource
@@ -249,6 +251,9 @@ class Zygote:
     def __init__(self):
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
+        atexit.register(self.close)
+        # multiprocessing workers leave through os._exit, which skips atexit: finalize there too
+        multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
     def _start(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JPY_", "NBGRADER"))}

@@ -79,6 +79,15 @@ class Config:
 
 
 # ------------------------------------------------------------------------------------------------------ data
+def _load_real_imdb() -> dict[str, list]:
+    """Both IMDB splits; refuses the synthetic stand-in (a result on it would be meaningless here)."""
+    raw = load_imdb_splits(("train", "test"))
+    if len(raw["train"]) != 25_000 or len(raw["test"]) != 25_000:
+        raise RuntimeError("the real IMDB archive is needed (set COURSE_DATA_MIRROR or allow the download); got "
+                           f"{len(raw['train'])} / {len(raw['test'])} reviews")
+    return raw
+
+
 def prepare_data(cfg: Config, seed: int, work: Path) -> dict:
     """Tokenise IMDB once (cached in ``WORK/encoded_<V>.npz``): vocabulary from the training reviews, ids, labels.
 
@@ -94,7 +103,7 @@ def prepare_data(cfg: Config, seed: int, work: Path) -> dict:
                                                                        z[f"{s}_y"], strict=True)]
                   for s in ("train", "test")}
     else:
-        raw = load_imdb_splits(("train", "test"))
+        raw = _load_real_imdb()
         toks = {s: [tokenize(t) for t, _ in rows] for s, rows in raw.items()}
         vocab = Vocabulary.build(toks["train"], max_size=cfg.vocab_size, specials=(PAD, UNK, EOS))
         splits = {s: [(vocab.encode(t), y) for t, (_, y) in zip(toks[s], raw[s], strict=True)] for s in raw}
@@ -390,7 +399,7 @@ def run_baselines(path: Path, command: str, log=print) -> dict:
     from course_lib.baselines import evaluate_all
 
     wall, cpu = time.perf_counter(), time.process_time()
-    raw = load_imdb_splits(("train", "test"))
+    raw = _load_real_imdb()
     res = evaluate_all(raw["train"], raw["test"], log=log)
     rows = []
     for name, r in res["models"].items():
