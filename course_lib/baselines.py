@@ -102,19 +102,30 @@ def fit_mnb(X, y, alpha: float = 1.0) -> MultinomialNB:
     return MultinomialNB(alpha=alpha).fit(X, y)
 
 
-def fit_mnb_tuned(X, y, alphas: Sequence[float] = (0.1, 0.25, 0.5, 1.0), val_fraction: float = 0.2,
-                  seed: int = 0) -> MultinomialNB:
-    """Binarised MNB with ``alpha`` chosen on a seeded held-out ``val_fraction`` of the *training* data, then
-    refitted on all of it; the chosen value and the validation errors are in ``model.selection_``."""
+def select_on_held_out(fit: Callable, X, y, param: str, values: Sequence[float], val_fraction: float = 0.2,
+                       seed: int = 0, **fixed):
+    """Model selection without the test set: fit ``fit(X, y, **{param: v}, **fixed)`` on a seeded
+    ``1 - val_fraction`` of the *training* rows for each value, score the held-out rest, refit the best value on
+    all rows. The refitted model carries ``selection_ = {param: best, "val_error_pct": {v: error}}``."""
     y = np.asarray(y)
     idx = np.random.default_rng(seed).permutation(len(y))
     n_val = int(round(val_fraction * len(y)))
     val, tr = idx[:n_val], idx[n_val:]
-    errors = {a: error_rate(fit_mnb(X[tr], y[tr], a), X[val], y[val]) for a in alphas}
-    best = min(alphas, key=lambda a: (errors[a], -a))          # ties: the larger (smoother) alpha
-    model = fit_mnb(X, y, best)
-    model.selection_ = {"alpha": best, "val_error_pct": errors}
+    errors = {v: error_rate(fit(X[tr], y[tr], **{param: v}, **fixed), X[val], y[val]) for v in values}
+    best = min(values, key=lambda v: (errors[v], -v))          # ties: the larger value
+    model = fit(X, y, **{param: best}, **fixed)
+    model.selection_ = {param: best, "val_error_pct": errors}
     return model
+
+
+def fit_mnb_tuned(X, y, alphas: Sequence[float] = (0.1, 0.25, 0.5, 1.0), seed: int = 0) -> MultinomialNB:
+    """Binarised MNB with ``alpha`` chosen on 20 % of the training data (:func:`select_on_held_out`)."""
+    return select_on_held_out(fit_mnb, X, y, "alpha", alphas, seed=seed)
+
+
+def fit_lr_tuned(X, y, Cs: Sequence[float] = (0.03, 0.1, 0.3, 1.0), seed: int = 0) -> LogisticRegression:
+    """Logistic regression with ``C`` chosen on 20 % of the training data (:func:`select_on_held_out`)."""
+    return select_on_held_out(fit_lr, X, y, "C", Cs, seed=seed)
 
 
 def fit_lr(X, y, C: float = 1.0) -> LogisticRegression:
@@ -153,6 +164,7 @@ MODELS: dict[str, tuple[Callable, dict, tuple[int, int]]] = {
     "mnb_123": (fit_mnb, {}, (1, 3)),
     "mnb_123_tuned": (fit_mnb_tuned, {}, (1, 3)),
     "lr_uni": (fit_lr, {"C": 0.1}, (1, 1)),
+    "lr_uni_tuned": (fit_lr_tuned, {}, (1, 1)),
     "lr_123": (fit_lr, {"C": 0.1}, (1, 3)),
     "nbsvm_bi": (fit_nbsvm, {"C": 1.0, "beta": 0.25}, (1, 2)),
     "nbsvm_123": (fit_nbsvm, {"C": 1.0, "beta": 0.25}, (1, 3)),

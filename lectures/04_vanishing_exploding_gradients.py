@@ -87,7 +87,7 @@ rng = np.random.default_rng(0)
 # $\rho = \max_i |\lambda_i|$ decides: for $\rho < 1$ every component dies out like $\rho^n$ (vanishing); for
 # $\rho > 1$ the component along the largest eigenvalue grows like $\rho^n$ (exploding).
 #
-# **With a nonlinearity** (Pascanu et al. 2013, Sec. 3.1): if $|g'| \le \gamma$ ($\gamma = 1$ for $\tanh$,
+# **With a nonlinearity** (Pascanu et al. 2013, Sec. 2.1): if $|g'| \le \gamma$ ($\gamma = 1$ for $\tanh$,
 # $\frac14$ for the logistic sigmoid), each factor has norm at most $\gamma\,\sigma_{\max}(W^h)$, with
 # $\sigma_{\max}$ the largest singular value. Hence $\sigma_{\max}(W^h) < 1/\gamma$ is *sufficient* for the
 # gradient to vanish, and $\rho > 1/\gamma$ is *necessary* for it to explode.
@@ -216,7 +216,7 @@ assert reach["tanh"] < 1e-6 * min(reach["lstm"], reach["gru"])
 #
 # Vanishing gradients make learning long dependencies slow; exploding ones make training *fail*. A
 # huge gradient is a sign that the loss surface has a cliff: a tiny move of the weights changes the loss a lot
-# (Pascanu et al. 2013, Fig. 6). A step of the usual size in that direction throws the weights far away, often
+# (Pascanu et al. 2013 draw it as a steep wall in the error surface). A step of the usual size in that direction throws the weights far away, often
 # into a region where every unit is saturated and the gradient is zero from then on.
 #
 # The remedy of Pascanu et al. (2013, Algorithm 1) keeps the *direction* of the gradient and caps its *length*:

@@ -391,7 +391,8 @@ assert n_gru * 4 == n_lstm * 3
 #   \mathbf{h}_{t+1} = \tanh\big(W_{hh}(\mathbf{r} \odot \mathbf{h}_t) + W_{xh}\mathbf{x}_t + \mathbf{b}_h\big)
 #   \odot \mathbf{z} + \mathbf{h}_t \odot (1 - \mathbf{z})$$
 #
-# (In MUT1 the update gate reads only the input; in MUT2 the input enters the reset gate unweighted.) The
+# (Here $\mathbf{z}$ weighs the new candidate, as in deck 001. In MUT1 the update gate reads only the input; in
+# MUT2 the input enters the reset gate unweighted; in MUT3 the update gate reads $\tanh(\mathbf{h}_t)$.) The
 # practical lesson: use an LSTM with forget-gate bias 1, or a GRU; look elsewhere for large gains.
 #
 # PyTorch initialises every LSTM bias uniformly around 0. Setting the forget block (rows $H..2H$ of the packed

@@ -473,13 +473,16 @@ def test_sentiment_view_static_and_live():
 def test_notebook_runs_top_to_bottom_under_nbgrader(monkeypatch):
     """A real kernel without a browser, as ``nbgrader autograde`` runs it: the cell's output is the static view
     (PNG + HTML), not a widget that nothing could render."""
-    import jupytext
+    import nbformat
     from nbclient import NotebookClient
 
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    nb = jupytext.read(Path(__file__).parent / "widget_notebooks" / "vanishing_explorer.py")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from course_lib.widgets import vanishing_gradient_explorer\n"
+        "vanishing_gradient_explorer(T=10, H=4, trace_T=5, trace_steps=2)")])
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(Path(__file__).parents[1])}}).execute()
-    (out,) = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    (out,) = nb.cells[0].outputs
+    assert out["output_type"] == "execute_result"
     assert "application/vnd.jupyter.widget-view+json" not in out["data"]
     assert out["data"]["image/png"] and "static view" in out["data"]["text/html"]

@@ -387,8 +387,8 @@ def finetune(task: str, cfg: Config, data: dict, seed: int, work: Path, out: Pat
     return report
 
 
-BASELINE_GOALS = {"mnb_123": 11.6, "mnb_123_tuned": 11.6, "lr_uni": 11.5, "lr_123": 9.3, "nbsvm_bi": 8.78,
-                  "nblr_123": 8.4, "nbsvm_123": 8.78}
+BASELINE_GOALS = {"mnb_123": 11.6, "mnb_123_tuned": 11.6, "lr_uni": 11.5, "lr_uni_tuned": 11.5, "lr_123": 9.3,
+                  "nbsvm_bi": 8.78, "nblr_123": 8.4, "nbsvm_123": 8.78}
 
 
 def run_baselines(path: Path, command: str, log=print) -> dict:
@@ -476,6 +476,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    # Gradients that vanish through hundreds of LSTM steps underflow into denormal floats, which x86 CPUs handle
+    # 10-100x slower (measured here: 1.7k instead of 25k tokens/CPU-s at T = 200). Flush them to zero.
+    torch.set_flush_denormal(True)
     command = "python -m course_lib.tasks.imdb " + " ".join(sys.argv[1:] if argv is None else argv)
     return run(args.task, minutes=args.minutes, lm_minutes=args.lm_minutes, seed=args.seed, resume=args.resume,
                out=args.out, work=args.work, progress=not args.no_progress, command=command,

@@ -15,15 +15,19 @@ Everything takes a model and a vocabulary:
   after its *last* UTF-8 byte.
 
 Activations are NumPy arrays ``(L, H)``: one row per character of the text (L characters), one column per unit.
+torch is imported only by the functions that run a model, so that importing the widgets stays light.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "FEATURES", "activation_html", "correlations", "encode_text", "feature_values", "final_unit_values",
@@ -40,6 +44,8 @@ def _is_mlstm(model) -> bool:
 
 def has_cell_state(model) -> bool:
     """Does the model have a cell state c_t (LSTM RNNLM, mLSTM), or only hidden states (GRU, Elman)?"""
+    import torch
+
     return _is_mlstm(model) or isinstance(getattr(model, "rnn", None), torch.nn.LSTM)
 
 
@@ -74,6 +80,8 @@ def encode_text(text: str, vocab=None) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------------------------------- states
 def _layer_module(rnn: torch.nn.Module, layer: int) -> torch.nn.Module:
     """A one-layer copy of layer ``layer`` of a (stacked) ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``."""
+    import torch
+
     kind = type(rnn)
     in_size = rnn.input_size if layer == 0 else rnn.hidden_size
     kwargs = {"nonlinearity": rnn.nonlinearity} if kind is torch.nn.RNN else {}
@@ -92,6 +100,8 @@ def _lstm_cells(single: torch.nn.LSTM, u: torch.Tensor, h: torch.Tensor) -> torc
 
     and only the elementwise recurrence for c is a loop.
     """
+    import torch
+
     h_prev = torch.cat([torch.zeros_like(h[:, :1]), h[:, :-1]], dim=1)
     gates = u @ single.weight_ih_l0.T + h_prev @ single.weight_hh_l0.T
     if single.bias:
@@ -112,6 +122,8 @@ def sequence_states(model, ids, kind: str = "cell", layer: int = -1) -> np.ndarr
     kind: ``"cell"`` (c_t; LSTM and mLSTM only) or ``"hidden"`` (h_t). layer: which layer of a stacked RNNLM
     (``-1`` the top one). The model runs in eval mode (no dropout) without gradients.
     """
+    import torch
+
     if kind not in ("cell", "hidden"):
         raise ValueError(f"kind must be 'cell' or 'hidden', got {kind!r}")
     ids = torch.as_tensor(np.asarray(ids), dtype=torch.long)
@@ -134,6 +146,8 @@ def sequence_states(model, ids, kind: str = "cell", layer: int = -1) -> np.ndarr
 
 def _mlstm_states(model, ids: torch.Tensor, kind: str) -> torch.Tensor:
     """mLSTM (Krause et al. 2016): the cell's own step, run over the batch (what ``forward`` does)."""
+    import torch
+
     if kind == "cell":
         return model(ids, return_cells=True)[2]
     xm, xg = model.cell.input_projections(model.embedding(ids))
@@ -145,6 +159,8 @@ def _mlstm_states(model, ids: torch.Tensor, kind: str) -> torch.Tensor:
 
 
 def _rnnlm_states(model, ids: torch.Tensor, kind: str, layer: int) -> torch.Tensor:
+    import torch
+
     rnn = model.rnn
     L = rnn.num_layers
     layer = layer + L if layer < 0 else layer
@@ -342,6 +358,8 @@ def generate_with_unit(model, prompt: str, unit: int, value: float | None, lengt
                        temperature: float = 1.0, seed: int = 0) -> str:
     """Sample ``length`` bytes after ``prompt`` from a byte-level mLSTM with cell ``unit`` fixed at ``value``
     at every step (Radford et al. 2017, Table 5), or free-running with ``value=None``. Returns the text."""
+    import torch
+
     if not _is_mlstm(model):
         raise ValueError(f"clamped generation needs a byte-level MLSTMLM, got {type(model).__name__}")
     clamp = None if value is None else {int(unit): float(value)}
