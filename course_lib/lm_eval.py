@@ -73,7 +73,7 @@ def window_batches(contexts: torch.Tensor, targets: torch.Tensor, batch_size: in
 
 @torch.no_grad()
 def neural_logprobs(model: torch.nn.Module, contexts: torch.Tensor, targets: torch.Tensor, n_predict: int,
-                    batch_size: int = 1024) -> np.ndarray:
+                    batch_size: int = 256) -> np.ndarray:
     """``log P(target | context)`` for every window, softmax over the first ``n_predict`` logits only.
 
     model: ``contexts (B, n-1) -> logits (B, >= n_predict)`` (e.g. :class:`BengioLM`); run in eval mode and

@@ -329,22 +329,22 @@ assert recency_acc[0] == 1.0 and recency_acc[3] == 0.0 and recency_acc[1] > rece
 # sentences, with 0–3 attractors. The task is Linzen et al.'s *number prediction*: read the prefix up to the
 # verb and say singular or plural from the final state (an RNN acceptor). We compare an LSTM (the next lecture's
 # cell) with the baseline Elman RNN, both with 16-dimensional embeddings and 32 hidden units, 30 epochs of Adam
-# with clipping at 5, five random seeds each (each model trains in a few seconds).
+# with clipping at 5, three random seeds each (each model trains in a few seconds).
 
 # %%
 train0 = [x for x in train_items if x["attractors"] == 0]
 traind = encode(train0, stoi)
 print(f"training on {len(train0)} sentences without attractors, testing on {len(eval_items)}; "
       f"vocabulary of {len(stoi)} words")
-results = {}
+results, n_seeds = {}, 3
 for cell in ("lstm", "rnn_tanh"):
     results[cell] = []
-    for seed in range(5):
+    for seed in range(n_seeds):
         model, history = train_number_predictor(cell, traind, len(stoi) + 1, seed=seed, epochs=30)
         results[cell].append(accuracy_by_attractors(predict(model, evald) == labels, attractors))
     results[cell] = np.array(results[cell])  # (seeds, 4)
     print(f"{cell:>8}: final training loss {history[-1]['train_loss']:.3f}; accuracy by attractors 0..3, "
-          f"mean of 5 seeds: {np.round(results[cell].mean(0), 3)}")
+          f"mean of {n_seeds} seeds: {np.round(results[cell].mean(0), 3)}")
     print(f"{'':>8}  per seed at 3 attractors: {np.round(results[cell][:, 3], 2)}")
 
 # %%
@@ -353,7 +353,7 @@ k = np.arange(4)
 for cell, label, colour in (("lstm", "LSTM", "C3"), ("rnn_tanh", "Elman RNN", "C0")):
     mean, lo, hi = results[cell].mean(0), results[cell].min(0), results[cell].max(0)
     ax.errorbar(k, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=3, color=colour,
-                label=f"{label} (mean, min-max of 5 seeds)")
+                label=f"{label} (mean, min-max of {n_seeds} seeds)")
 ax.plot(k, recency_acc, "k:", marker="x", label="sequential recency (last noun)")
 ax.set(xticks=k, xlabel="number of attractors", ylabel="accuracy of the verb's number", ylim=(-0.03, 1.03),
        title="Agreement, trained on sentences without attractors")

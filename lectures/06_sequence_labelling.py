@@ -88,13 +88,19 @@ for ws, ts in pos_train:
         tags_of.setdefault(w.lower(), {}).setdefault(t, 0)
         tags_of[w.lower()][t] += 1
 n_amb = sum(len(d) > 1 for d in tags_of.values())
-print(f"\n{n_amb:,} of {len(tags_of):,} word types ({100 * n_amb / len(tags_of):.1f} %) occur with more than one tag")
+n_tok = sum(sum(d.values()) for d in tags_of.values())
+n_amb_tok = sum(sum(d.values()) for d in tags_of.values() if len(d) > 1)
+print(f"\n{n_amb:,} of {len(tags_of):,} word types ({100 * n_amb / len(tags_of):.1f} %) occur with more than one tag; "
+      f"they make up {100 * n_amb_tok / n_tok:.1f} % of the running words")
+real = len(pos_train) > 10_000  # the real treebank loaded (claims about it are checked only then)
+if real:
+    assert n_amb_tok / n_tok > n_amb / len(tags_of), "ambiguous types are the frequent ones"
 for w in ("back", "that", "like"):
     print(f"  {w!r:>7}:", dict(sorted(tags_of.get(w, {}).items(), key=lambda kv: -kv[1])))
 
 # %% [markdown]
-# Few word *types* are ambiguous, but they are the frequent ones, so a large share of running *tokens* needs
-# context (the error analysis at the end measures it).
+# Few word *types* are ambiguous, but they are the frequent ones: a far larger share of the running words needs
+# context to be tagged (both shares are printed above).
 #
 # **Named-entity recognition.** Here the labels mark *spans*: *[Jim]$_{PER}$ bought 300 shares of
 # [Acme Corp.]$_{ORG}$*. Spans are turned into one tag per token with the **IOB2** scheme: `B-X` begins an entity
@@ -263,7 +269,8 @@ with torch.no_grad():
     layer.end_transitions.copy_(torch.tensor(a_end))
 gold = torch.tensor([[0, 1, 1, 2, 0]])
 emis = torch.tensor(E[None], dtype=torch.float32)
-loglik = layer(emis, gold).item()
+with torch.no_grad():
+    loglik = layer(emis, gold).item()
 expect = float(ref_crf.sequence_score(E[None], gold.numpy(), None, A, a_start, a_end)[0] - log_z)
 print(f"log P(y | x): torch layer {loglik:.5f}, NumPy score - log Z {expect:.5f}; decode {layer.decode(emis)}")
 assert abs(loglik - expect) < 1e-4 and layer.decode(emis)[0] == path
@@ -360,10 +367,10 @@ for task, text in ANCHORS.items():
 # %% [markdown]
 # How to read the table (each point is checked in the cell below, on the committed JSONs):
 #
-# * On **UPOS**, adding the CRF changes little: both taggers are within a point of each other. POS tags constrain
-#   their neighbours only weakly, and the BiLSTM already sees the whole sentence, so little is left for the
-#   transitions to fix. Both are in the range of the course's anchor for this treebank and below the 97.5 % that
-#   taggers reach on WSJ newswire.
+# * On **UPOS**, adding the CRF moves the accuracy by a point or so (the difference is printed below). POS tags
+#   constrain their neighbours only weakly, and the BiLSTM already sees the whole sentence, so little is left for
+#   the transitions to fix. Both taggers are below the 97.5 % that taggers reach on WSJ newswire — web text, a
+#   smaller training set and a few CPU-minutes of training all cost accuracy.
 # * On **NER** the CRF matters more — the invalid-sequence count above is the reason. Our Universal NER F1 is far
 #   below a fine-tuned multilingual transformer (the anchor), which has read billions of words before seeing a
 #   label; ours has read only the 12,543 training sentences.
@@ -375,20 +382,24 @@ have = all(reports.values())
 if have:
     test_pct = {t: 100 * r["test"]["accuracy" if t.startswith("upos") else "f1"] for t, r in reports.items()}
     print("test (JSON):", {t: round(v, 2) for t, v in test_pct.items()})
-    assert abs(test_pct["upos_crf"] - test_pct["upos_softmax"]) < 1.0, "UPOS: CRF and softmax within a point"
+    print(f"UPOS, CRF minus softmax: {test_pct['upos_crf'] - test_pct['upos_softmax']:+.2f} points")
+    assert abs(test_pct["upos_crf"] - test_pct["upos_softmax"]) < 2.0, "UPOS: CRF and softmax within ~a point"
+    assert max(test_pct["upos_crf"], test_pct["upos_softmax"]) < PUBLISHED["pos_wsj_ma_hovy"][0]
     assert test_pct["ner_crf"] < 86.0, "UNER: below the fine-tuned XLM-R anchor"
     assert test_pct["ner_wnut_crf"] < 50.0, "WNUT-17: below 50 F1"
 else:
     print("some checkpoint JSONs are missing (still training): the claims are checked on the re-measured subset")
-    assert abs(measured["upos_crf"] - measured["upos_softmax"]) < 3.0
+    if real:
+        assert abs(measured["upos_crf"] - measured["upos_softmax"]) < 3.0
+        assert measured["ner_crf"] < 86.0 and measured["ner_wnut_crf"] < 50.0
 
 # %% [markdown]
 # ## Error analysis: where the POS taggers go wrong
 #
 # We split the test tokens by what the training data says about their word: **unambiguous** (seen with one tag
-# only), **ambiguous** (seen with several) and **OOV** (never seen). Unambiguous words are nearly free; the errors
-# concentrate on ambiguous words, where context must decide, and on unknown words, where only the characters and
-# the context help.
+# only), **ambiguous** (seen with several) and **OOV** (never seen). Unknown words are by far the hardest: only
+# their characters and the context help. Ambiguous and unambiguous words score close to each other — the BiLSTM's
+# context resolves most ambiguity, and a rare word seen once with one tag is not really "known" either.
 
 # %%
 for name, pred in [("softmax", pred_soft), ("CRF", pred_crf)]:
@@ -403,7 +414,7 @@ by_type = {t: r["test_error_analysis"]["by_type"] for t, r in reports.items() if
 for task, bt in by_type.items():
     print(f"{task} on the full test set (JSON): " + ", ".join(
         f"{k} {100 * v['accuracy']:.1f} %" for k, v in bt.items() if v["accuracy"] is not None))
-    assert bt["unambiguous"]["accuracy"] > bt["ambiguous"]["accuracy"] > bt["oov"]["accuracy"]
+    assert bt["oov"]["accuracy"] < min(bt["unambiguous"]["accuracy"], bt["ambiguous"]["accuracy"])
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -435,11 +446,15 @@ for w, r in rep.items():
         continue
     print(f"{w!r:>7}: {r['n']:3d} tokens, accuracy {100 * r['accuracy']:5.1f} %; gold tags {dict(r['gold'])}; "
           f"errors {dict(r['errors'].most_common(4))}")
+if real:
+    (g, p), _ = rep["that"]["errors"].most_common(1)[0]
+    assert {g, p} == {"PRON", "SCONJ"}, "that: pronoun vs subordinator is the main confusion"
 
 # %% [markdown]
-# The mistakes are the linguistically hard cases: *that* as pronoun versus subordinator (*the film that I saw*
-# is tagged PRON in UD, *I said that ...* SCONJ), *like* as verb versus preposition. These are decided by syntax
-# a few words away, which a BiLSTM sees only through its states; a tagger that parses, or a pre-trained
+# The mistakes are the linguistically hard cases: *that* as relative pronoun versus subordinating conjunction
+# (*the film that I saw* is PRON in UD, *I said that it rained* SCONJ) — its most frequent confusion on the real
+# treebank, checked above — and *like* as a conjunction (*like I said*) taken for a preposition. They are
+# decided by syntax a few words away, which a BiLSTM sees only through its states; a parser, or a pre-trained
 # transformer, does better.
 #
 # ## Summary

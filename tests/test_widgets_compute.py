@@ -27,6 +27,7 @@ from course_lib.widgets import (
 )
 from course_lib.widgets.activations import (
     activation_html,
+    clamped_lstm_step,
     correlations,
     encode_text,
     feature_values,
@@ -377,6 +378,13 @@ def test_load_char_lm_roundtrip(tmp_path, char_lm):
     save_checkpoint(tmp_path / "novocab.pt", gru)
     with pytest.raises(ValueError, match="no vocabulary"):
         load_char_lm(tmp_path / "novocab.pt")
+    from course_lib.checkpoints import export_model  # the format of data/checkpoints/*.pt
+
+    export_model(tmp_path / "shipped.pt", model, "char", vocab, {"note": "test"})
+    shipped, vocab3 = load_char_lm(tmp_path / "shipped.pt")
+    assert vocab3.itos == vocab.itos
+    np.testing.assert_allclose(unit_activations(shipped, text, vocab3), unit_activations(model, text, vocab),
+                               atol=2e-2)  # float16 storage
 
 
 def test_generation_with_clamped_unit():
@@ -385,9 +393,31 @@ def test_generation_with_clamped_unit():
     a = generate_with_unit(model, "Good ", 2, 3.0, length=40, seed=5)
     assert a == generate_with_unit(model, "Good ", 2, 3.0, length=40, seed=5)
     assert a != generate_with_unit(model, "Good ", 2, -3.0, length=40, seed=5)
-    assert len(a.encode("utf-8", errors="surrogatepass")) >= 1
-    with pytest.raises(ValueError, match="MLSTMLM"):
-        generate_with_unit(RNNLM(5, 3, 4), "a", 0, 1.0)
+    expect = model.sample("Good ", 40, clamp={2: 3.0}, generator=torch.Generator().manual_seed(5))
+    assert a == bytes(expect.tolist()).decode("utf-8", errors="replace")
+    with pytest.raises(ValueError, match="LSTM RNNLM or an MLSTMLM"):
+        generate_with_unit(RNNLM(5, 3, 4, cell="gru"), "a", 0, 1.0)
+
+
+def test_clamped_lstm_step_matches_nn_lstm_and_holds_the_unit(char_lm):
+    model, vocab, text = char_lm
+    x = torch.tensor(vocab.encode(list(text[:15])))[None]
+    with torch.no_grad():
+        logits, (h, c) = model(x)
+        free_logits, (fh, fc) = clamped_lstm_step(model, None, None)(x, None)
+        np.testing.assert_allclose(free_logits.numpy(), logits.numpy(), atol=1e-12)
+        np.testing.assert_allclose(fc.numpy(), c.numpy(), atol=1e-12)
+        cl_logits, (_, cc) = clamped_lstm_step(model, 3, 0.7, layer=0)(x, None)
+    assert torch.all(cc[0, :, 3] == 0.7) and not torch.allclose(cc[1], c[1])
+    assert not torch.allclose(cl_logits, logits)
+    # free-running generation through the hand-written step = the model's own sampler (same generator)
+    prompt = "To be"
+    got = generate_with_unit(model, prompt, 0, None, length=30, seed=7, vocab=vocab)
+    ids = model.sample(torch.tensor(vocab.encode(list(prompt))), 30, generator=torch.Generator().manual_seed(7))
+    assert got == "".join(vocab.decode(ids.tolist()))
+    assert got != generate_with_unit(model, prompt, 0, 5.0, length=30, seed=7, vocab=vocab)
+    byte_lm = RNNLM(256, 6, 7, cell="lstm")
+    assert isinstance(generate_with_unit(byte_lm, "Nice ", 1, -2.0, length=12), str)
 
 
 # ------------------------------------------------------------------------------- widgets without a browser
@@ -468,6 +498,12 @@ def test_sentiment_view_static_and_live():
     assert live.generated.value != first and "-2.00" in live.generated.value
     live.review.value = 1
     assert "negative" in live.review_view.value
+    byte_lstm = RNNLM(256, 4, 6, cell="lstm")  # the course ships a byte-level LSTM LM with its sentiment unit
+    view = SentimentNeuronView(byte_lstm, 5, reviews, labels, length=20)
+    np.testing.assert_allclose(view.values, [unit_activations(byte_lstm, r)[-1, 5] for r in reviews], atol=1e-6)
+    first = view.generated.value
+    view.clamp.value = 2.5
+    assert view.generated.value != first
 
 
 def test_notebook_runs_top_to_bottom_under_nbgrader(monkeypatch):

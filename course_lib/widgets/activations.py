@@ -30,10 +30,10 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FEATURES", "activation_html", "correlations", "encode_text", "feature_values", "final_unit_values",
-    "find_sentiment_units", "generate_with_unit", "has_cell_state", "inside_parentheses", "inside_quotes",
-    "n_pages", "page_bounds", "position_in_line", "rank_units", "review_label_feature", "sequence_states",
-    "unit_activations",
+    "FEATURES", "activation_html", "clamped_lstm_step", "correlations", "encode_text", "feature_values",
+    "final_unit_values", "find_sentiment_units", "generate_with_unit", "has_cell_state", "inside_parentheses",
+    "inside_quotes", "n_pages", "page_bounds", "position_in_line", "rank_units", "review_label_feature",
+    "sequence_states", "unit_activations",
 ]
 
 
@@ -354,15 +354,79 @@ def find_sentiment_units(model, texts: Sequence[str], labels, vocab=None, top: i
     return rank_units(finals, np.asarray(labels, dtype=np.float64), top)
 
 
-def generate_with_unit(model, prompt: str, unit: int, value: float | None, length: int = 200,
-                       temperature: float = 1.0, seed: int = 0) -> str:
-    """Sample ``length`` bytes after ``prompt`` from a byte-level mLSTM with cell ``unit`` fixed at ``value``
-    at every step (Radford et al. 2017, Table 5), or free-running with ``value=None``. Returns the text."""
+def clamped_lstm_step(model, unit: int | None, value: float | None, layer: int = -1):
+    """A step function ``step(x (N, t) ids, state) -> (logits (N, t, V), state)`` for an LSTM RNNLM that runs the
+    LSTM equations itself (deck 000 Part 3; torch's gate packing ``[i, f, g, o]``), layer by layer, and after
+    each cell update ``c_t = f ⊙ c_{t-1} + i ⊙ g`` sets ``c_t[unit] = value`` in ``layer`` *before*
+    ``h_t = o ⊙ tanh(c_t)`` — as Radford et al. (2017) fixed their sentiment unit (``unit=None``: no clamp, the
+    same numbers as ``model(x, state)``). ``state``: ``None`` or ``(h, c)``, each (L, N, H), like ``nn.LSTM``.
+    Use it with :func:`course_lib.models.language_models.generate`.
+    """
     import torch
 
-    if not _is_mlstm(model):
-        raise ValueError(f"clamped generation needs a byte-level MLSTMLM, got {type(model).__name__}")
-    clamp = None if value is None else {int(unit): float(value)}
+    rnn = model.rnn
+    if not isinstance(rnn, torch.nn.LSTM):
+        raise ValueError(f"clamped generation needs an LSTM or mLSTM model, got cell {type(rnn).__name__}")
+    L, H = rnn.num_layers, rnn.hidden_size
+    layer = layer + L if layer < 0 else layer
+    if unit is not None and not 0 <= int(unit) < H:
+        raise ValueError(f"unit must be in [0, H={H}), got {unit}")
+    weights = [(getattr(rnn, f"weight_ih_l{k}"), getattr(rnn, f"weight_hh_l{k}"),
+                getattr(rnn, f"bias_ih_l{k}") + getattr(rnn, f"bias_hh_l{k}") if rnn.bias else 0.0)
+               for k in range(L)]
+
+    def step(x, state):
+        N = x.shape[0]
+        if state is None:
+            z = model.embedding.weight.new_zeros(L, N, H)
+            state = (z, z.clone())
+        hs, cs = list(state[0].unbind(0)), list(state[1].unbind(0))
+        tops = []
+        for e in model.embedding(x).unbind(1):  # (N, E) per position
+            for k, (w_ih, w_hh, b) in enumerate(weights):
+                i, f, g, o = (e @ w_ih.T + hs[k] @ w_hh.T + b).chunk(4, dim=1)
+                c = torch.sigmoid(f) * cs[k] + torch.sigmoid(i) * torch.tanh(g)
+                if unit is not None and k == layer:
+                    c = c.clone()
+                    c[:, int(unit)] = float(value)
+                hs[k], cs[k] = torch.sigmoid(o) * torch.tanh(c), c
+                e = hs[k]
+            tops.append(e)
+        return model.decoder(torch.stack(tops, dim=1)), (torch.stack(hs), torch.stack(cs))
+
+    return step
+
+
+def generate_with_unit(model, prompt: str, unit: int, value: float | None, length: int = 200,
+                       temperature: float = 1.0, seed: int = 0, vocab=None, layer: int = -1) -> str:
+    """Sample ``length`` tokens after ``prompt`` with cell ``unit`` fixed at ``value`` at every step (Radford et
+    al. 2017, Table 5), or free-running with ``value=None``; returns the generated text (prompt excluded).
+
+    model: a byte-level MLSTMLM (its own ``sample(clamp=...)``), or an LSTM RNNLM (:func:`clamped_lstm_step`;
+    ``layer`` picks the clamped layer) with ``vocab`` as in :func:`encode_text` (``None``: bytes).
+    """
+    import torch
+
+    from course_lib.models.language_models import generate
+
     gen = torch.Generator().manual_seed(int(seed))
-    ids = model.sample(prompt, length, temperature=temperature, clamp=clamp, generator=gen)
-    return bytes(int(i) for i in ids).decode("utf-8", errors="replace")
+    if _is_mlstm(model):
+        clamp = None if value is None else {int(unit): float(value)}
+        ids = model.sample(prompt, length, temperature=temperature, clamp=clamp, generator=gen)
+    elif isinstance(getattr(model, "rnn", None), torch.nn.LSTM):
+        start = torch.as_tensor(encode_text(prompt, vocab)[0])
+        was_training = model.training
+        model.eval()  # no dropout while sampling
+        try:
+            ids = generate(clamped_lstm_step(model, None if value is None else unit, value, layer), start, length,
+                           temperature=temperature, generator=gen)
+        finally:
+            model.train(was_training)
+    else:
+        raise ValueError(f"clamped generation needs an LSTM RNNLM or an MLSTMLM, got {type(model).__name__}")
+    ids = [int(i) for i in ids]
+    if vocab is None:
+        return bytes(ids).decode("utf-8", errors="replace")
+    itos = vocab.itos if hasattr(vocab, "itos") else (
+        {i: ch for ch, i in vocab.items()} if isinstance(vocab, Mapping) else list(vocab))
+    return "".join(itos[i] for i in ids)

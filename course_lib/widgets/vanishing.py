@@ -1,6 +1,7 @@
 """Vanishing/exploding-gradient explorer (deck 000 Part 2 and Part 3; Pascanu, Mikolov & Bengio 2013).
 
-Four panels, all recomputed from the NumPy reference (:mod:`course_lib.widgets.gradients`) when a control moves:
+Four panels (two PNG images in the live widget), recomputed from the NumPy reference
+(:mod:`course_lib.widgets.gradients`) when a control they depend on moves:
 
 1. ``||dL/dh_t||`` (or ``||∂h_T/∂h_t||_2``) against t on a log scale for several cells side by side, with the
    ``rho^(T-t)`` line of a linear RNN;

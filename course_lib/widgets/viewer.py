@@ -69,7 +69,9 @@ def compile_feature(source: str) -> Callable[[str, int], float]:
 
 
 def load_char_lm(path, map_location: str = "cpu"):
-    """Load a character RNNLM checkpoint written by :func:`course_lib.training.save_checkpoint`.
+    """Load a character (or byte) RNNLM checkpoint: a shipped one (``data/checkpoints``, read by
+    :func:`course_lib.checkpoints.load_model`; its vocabulary is ``None`` for bytes) or one written by
+    :func:`course_lib.training.save_checkpoint`.
 
     The architecture is read off the state dict (``embedding.weight`` (V, E), ``rnn.weight_hh_l{k}``
     (G·H, H), ``decoder.weight``); the vocabulary from the first of the keys ``vocab``, ``vocabulary``, ``itos``,
@@ -83,6 +85,11 @@ def load_char_lm(path, map_location: str = "cpu"):
     from course_lib.models.language_models import RNNLM
 
     payload = torch.load(path, map_location=map_location, weights_only=True)
+    if str(payload.get("format") or "").startswith("course_lib.shipped/"):  # data/checkpoints/*.pt
+        from course_lib.checkpoints import load_model
+
+        model, info = load_model(path)
+        return model, info.vocab
     sd = payload["model"]
     V, E = sd["embedding.weight"].shape
     layers = sum(1 for k in sd if k.startswith("rnn.weight_hh_l"))
@@ -280,7 +287,8 @@ def sentiment_histogram(values: np.ndarray, labels: np.ndarray, unit: int) -> Fi
 
 
 class SentimentNeuronView(widgets.VBox):
-    """Live sentiment view of ``unit`` of a byte-level mLSTM over labelled ``reviews``.
+    """Live sentiment view of cell ``unit`` of a byte-level mLSTM (Radford et al.) or LSTM RNNLM (the course's
+    ``byte_lm_imdb``; ``vocab=None`` for bytes) over labelled ``reviews``.
 
     Shows the histogram of the unit's final value by class, one review (chosen with ``review``) coloured by the
     unit, and a generator: ``clamp`` value (slider), ``prompt``, *Generate* -> ``generated`` text with the unit
@@ -328,7 +336,7 @@ class SentimentNeuronView(widgets.VBox):
         """Generate with the current clamp value; also shows it. Returns the text (prompt excluded)."""
         try:
             out = generate_with_unit(self.model, self.prompt.value or " ", self.unit, self.clamp.value,
-                                     self.length, self.temperature.value, seed=0)
+                                     self.length, self.temperature.value, seed=0, vocab=self.vocab)
         except Exception as err:
             self.generated.value = f"<pre style='color:#b00'>{html.escape(f'{type(err).__name__}: {err}')}</pre>"
             return ""
@@ -360,7 +368,8 @@ def sentiment_neuron_view(model, unit: int, reviews: Sequence[str] | None = None
     values = final_unit_values(model, list(reviews), unit, vocab)
     fig = sentiment_histogram(values, np.asarray(labels), unit)
     samples = "".join(f"<p><b>unit {unit} = {v:+.1f}:</b> <code>"
-                      f"{html.escape(prompt + generate_with_unit(model, prompt, unit, v, length))}</code></p>"
+                      f"{html.escape(prompt + generate_with_unit(model, prompt, unit, v, length, vocab=vocab))}"
+                      "</code></p>"
                       for v in clamp_values)
     return StaticView(fig, samples, "Sentiment neuron")
 

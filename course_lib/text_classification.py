@@ -1,0 +1,175 @@
+"""Small tools for Lecture 7 (text classification): the IMDB results table and adversarial perturbations.
+
+Deck 000, Part 5 ("Sentiment Analysis: Error Rates of various IMDB Models", "Adversarial training").
+
+* :data:`PUBLISHED_IMDB` — published IMDB test error rates, each with its source;
+* :class:`BagOfEmbeddings` — a tiny classifier (mean of word embeddings -> tanh layer -> 2 logits) whose
+  embeddings can be perturbed, trained in seconds on a CPU;
+* :func:`normalize_embeddings` — Miyato et al.'s frequency-weighted standardisation of the embedding matrix;
+* :func:`adversarial_perturbation` — ``r_adv = eps * g / ||g||_2`` with ``g`` the gradient of the loss with respect
+  to the (embedded) input, per example (Miyato et al. 2017, after Goodfellow et al. 2015);
+* :func:`random_perturbation` — a random direction of the same norm, the control;
+* :func:`train_bag` — training with the loss ``L(x) + L_adv(x)`` (adversarial training) or ``L(x)`` alone.
+
+Notation (Miyato et al. 2017): ``s`` the sequence of (normalised) word embeddings of an example; the adversarial
+perturbation minimises ``log p(y | s + r)`` over ``||r|| <= eps``; linearising gives
+
+    r_adv = -eps g / ||g||_2,   g = grad_s log p(y | s)       (= +eps grad_s L / ||grad_s L||, L = -log p)
+
+and adversarial training adds ``L_adv = -1/N sum_n log p(y_n | s_n + r_adv,n)`` to the loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Published IMDB test error rates in % (deck 000, Part 5; the papers' own tables): (error, source).
+PUBLISHED_IMDB = {
+    "Full+Unlabeled+BoW": (11.11, "Maas et al. 2011"),
+    "NBSVM-bigrams": (8.78, "Wang & Manning 2012"),
+    "NBSVM-trigrams": (8.13, "Mesnil et al. 2015"),
+    "Paragraph Vectors (as published)": (7.42, "Le & Mikolov 2014; 11.3 when re-run with shuffling, Mesnil et al."),
+    "seq2-bown-CNN": (7.67, "Johnson & Zhang 2015"),
+    "LSTM (random init, tuned, dropout)": (13.50, "Dai & Le 2015"),
+    "LSTM with word2vec embeddings": (10.00, "Dai & Le 2015"),
+    "LM-LSTM (LM-pretrained)": (7.64, "Dai & Le 2015"),
+    "SA-LSTM (autoencoder-pretrained)": (7.24, "Dai & Le 2015"),
+    "byte mLSTM, one sentiment unit": (7.70, "Radford et al. 2017"),
+    "byte mLSTM, all 4,096 units": (7.12, "Radford et al. 2017"),
+    "TopicRNN": (6.24, "Dieng et al. 2016"),
+    "one-hot bi-LSTM (region embeddings)": (5.94, "Johnson & Zhang 2016"),
+    "LSTM, adversarial training": (6.21, "Miyato et al. 2017"),
+    "LSTM, virtual adversarial training": (5.91, "Miyato et al. 2017"),
+    "bi-LSTM, adversarial + virtual adversarial": (6.02, "Miyato et al. 2017"),
+    "ULMFiT": (4.6, "Howard & Ruder 2018"),
+}
+
+
+class BagOfEmbeddings(nn.Module):
+    """Mean of word embeddings -> tanh hidden layer -> class logits (an "unordered composition" model).
+
+    ``embed(x) -> s (N, T, E)``; ``classify(s, mask) -> logits (N, C)``; ``forward(x, mask) = classify(embed(x),
+    mask)``. x: (N, T) ids; mask: (N, T) bool, True at real tokens (at least one per row). With ``freq`` (V,)
+    (training-set word counts) the embeddings are standardised by :func:`normalize_embeddings`, as in Miyato et
+    al., so that a perturbation of norm ``eps`` means the same whatever the scale the model learns.
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden: int = 32, num_classes: int = 2,
+                 freq: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.hidden = nn.Linear(embed_dim, hidden)
+        self.out = nn.Linear(hidden, num_classes)
+        self.register_buffer("freq", None if freq is None else torch.as_tensor(freq, dtype=torch.float32))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        if self.freq is None:
+            return self.embedding(x)
+        return F.embedding(x, normalize_embeddings(self.embedding.weight, self.freq))
+
+    def classify(self, s: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        m = mask.unsqueeze(2).to(s.dtype)
+        mean = (s * m).sum(1) / m.sum(1).clamp(min=1.0)                       # (N, E)
+        return self.out(torch.tanh(self.hidden(mean)))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.embed(x), mask)
+
+
+def normalize_embeddings(weight: torch.Tensor, freq: torch.Tensor) -> torch.Tensor:
+    """Miyato et al.'s standardised embeddings: ``(v_k - E[v]) / sqrt(Var[v])`` with frequency weights ``f``.
+
+    weight: (V, E); freq: (V,) non-negative counts (normalised here). ``E[v] = sum_j f_j v_j``,
+    ``Var[v] = sum_j f_j (v_j - E[v])^2`` per dimension. Returns (V, E). Without it a model could make any fixed
+    ``eps`` meaningless by scaling its embeddings up.
+    """
+    f = freq.to(weight.dtype) / freq.sum()
+    mean = f @ weight                                                         # (E,)
+    var = f @ (weight - mean) ** 2                                            # (E,)
+    return (weight - mean) / torch.sqrt(var + 1e-12)
+
+
+def _per_example_unit(g: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    g = g * mask.unsqueeze(2).to(g.dtype)                                    # padding is never perturbed
+    norm = g.flatten(1).norm(dim=1).clamp(min=1e-12)                         # (N,)
+    return g / norm[:, None, None]
+
+
+def adversarial_perturbation(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
+                             eps: float) -> torch.Tensor:
+    """``r_adv = eps * g / ||g||_2`` per example, ``g = d loss / d s`` at ``s = model.embed(x)`` (detached).
+
+    x, mask: (N, T); y: (N,) labels. Returns r (N, T, E) with ``||r_n|| = eps`` (zero on padding). The
+    parameters' gradients are left untouched.
+    """
+    s = model.embed(x).detach().requires_grad_(True)
+    loss = F.cross_entropy(model.classify(s, mask), y, reduction="sum")      # sum: each example's own gradient
+    (g,) = torch.autograd.grad(loss, s)
+    return eps * _per_example_unit(g, mask)
+
+
+def random_perturbation(shape: Sequence[int], mask: torch.Tensor, eps: float,
+                        generator: torch.Generator | None = None) -> torch.Tensor:
+    """A random direction (Gaussian, normalised) with ``||r_n|| = eps`` per example; shape (N, T, E)."""
+    r = torch.randn(*shape, generator=generator)
+    return eps * _per_example_unit(r, mask)
+
+
+def perturbed_loss(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
+                   r: torch.Tensor | None = None) -> float:
+    """Mean cross-entropy of ``model`` with the embeddings shifted by ``r`` (N, T, E) (or clean if None)."""
+    with torch.no_grad():
+        s = model.embed(x)
+        return float(F.cross_entropy(model.classify(s if r is None else s + r, mask), y))
+
+
+def train_bag(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor, *, epochs: int = 5,
+              batch_size: int = 64, lr: float = 1e-2, adv_eps: float = 0.0, seed: int = 0) -> list[float]:
+    """Train with Adam on ``L(x)`` or, if ``adv_eps > 0``, on ``L(x) + L_adv(x)`` (Miyato et al. 2017, eq. 2).
+
+    ``r_adv`` is recomputed for every batch with the current parameters and treated as a constant. Returns the
+    mean training loss of each epoch.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        perm, total = torch.randperm(len(y), generator=gen), 0.0
+        for i in range(0, len(y), batch_size):
+            idx = perm[i:i + batch_size]
+            xb, mb, yb = x[idx], mask[idx], y[idx]
+            s = model.embed(xb)
+            loss = F.cross_entropy(model.classify(s, mb), yb)
+            if adv_eps > 0:
+                r = adversarial_perturbation(model, xb, mb, yb, adv_eps)
+                loss = loss + F.cross_entropy(model.classify(s + r, mb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        history.append(total / len(y))
+    return history
+
+
+def accuracy(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of examples whose argmax class equals ``y``."""
+    with torch.no_grad():
+        return float((model(x, mask).argmax(1) == y).float().mean())
+
+
+def encode_padded(token_lists: Sequence[Sequence[str]], stoi: dict, max_len: int = 400,
+                  unk: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token lists -> ids (N, T) (0 = padding, ``unk`` for unknown words; each list cut to its last ``max_len``)
+    and mask (N, T) bool. Empty lists become one ``unk`` token."""
+    rows = [[stoi.get(t, unk) for t in toks[-max_len:]] or [unk] for toks in token_lists]
+    T = max(len(r) for r in rows)
+    x = np.zeros((len(rows), T), dtype=np.int64)
+    for n, r in enumerate(rows):
+        x[n, :len(r)] = r
+    x = torch.from_numpy(x)
+    return x, x != 0
