@@ -173,3 +173,25 @@ def encode_padded(token_lists: Sequence[Sequence[str]], stoi: dict, max_len: int
         x[n, :len(r)] = r
     x = torch.from_numpy(x)
     return x, x != 0
+
+
+def sparse_rows_to_padded(X, max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A binary document-term matrix X (N, F) (scipy sparse) -> ids (N, T) and mask (N, T) bool.
+
+    Row n lists the columns j where ``X[n, j] != 0`` as ids ``j + 1`` (0 is padding): each document becomes the
+    *set* of its words, all a bag-of-embeddings model needs, without tokenising again. ``max_len`` keeps the
+    first ``max_len`` columns of a row. An empty row gets the single id 0 (the padding vector), unmasked, so that
+    its mean embedding is defined.
+    """
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(X)
+    X.sort_indices()
+    rows = [X.indices[X.indptr[n]:X.indptr[n + 1]][:max_len] + 1 for n in range(X.shape[0])]
+    T = max(1, max(len(r) for r in rows))
+    x = np.zeros((len(rows), T), dtype=np.int64)
+    mask = np.zeros((len(rows), T), dtype=bool)
+    for n, r in enumerate(rows):
+        x[n, :len(r)] = r
+        mask[n, :max(len(r), 1)] = True
+    return torch.from_numpy(x), torch.from_numpy(mask)

@@ -64,10 +64,23 @@ def test_shipped_checkpoints_are_small_and_half_precision():
 
 
 def test_collate_keeps_the_last_tokens_and_the_lengths():
-    ex = [(np.arange(1, 8), 1), (np.array([5, 6]), 0)]
+    ex = [(np.arange(1, 8), 1), (np.array([5, 6, 7, 9, 3]), 0)]
     ids, lengths, labels = imdb.collate(ex, max_len=4)
-    assert ids.tolist() == [[4, 5, 6, 7], [5, 6, 0, 0]]
-    assert lengths.tolist() == [4, 2] and labels.tolist() == [1, 0]
+    assert ids.tolist() == [[4, 5, 6, 7], [6, 7, 9, 3]]
+    assert lengths.tolist() == [4, 4] and labels.tolist() == [1, 0]
+    ids, lengths, _ = imdb.collate(ex + [(np.array([8, 2]), 1)], max_len=4)    # cropped to the shortest review
+    assert ids.tolist() == [[6, 7], [9, 3], [8, 2]] and lengths.tolist() == [2, 2, 2]
+
+
+def test_predict_does_not_depend_on_order_or_batching():
+    torch.manual_seed(0)
+    model = imdb.build_classifier(imdb.Config(vocab_size=30, embed_dim=4, hidden_dim=6))
+    rng = np.random.default_rng(0)
+    ex = [(rng.integers(1, 30, n), 0) for n in (3, 9, 5, 3, 12, 9)]
+    p = imdb.predict(model, ex, max_len=8, batch_size=2)
+    alone = [imdb.predict(model, [e], max_len=8)[0] for e in ex]
+    np.testing.assert_allclose(p, alone, rtol=1e-6)
+    assert p[4] != p[1] and imdb.predict(model, ex[::-1], max_len=8)[::-1] == pytest.approx(p)
 
 
 def test_lm_windows_shift_targets_by_one():

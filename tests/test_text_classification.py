@@ -120,3 +120,16 @@ def test_published_table():
     assert errs["LSTM (random init, tuned, dropout)"] > errs["LM-LSTM (LM-pretrained)"] > errs[
         "SA-LSTM (autoencoder-pretrained)"]
     assert all(0 < v < 20 for v in errs.values()) and np.all([len(s) > 5 for _, s in PUBLISHED_IMDB.values()])
+
+
+def test_sparse_rows_to_padded():
+    import scipy.sparse as sp
+
+    from course_lib.text_classification import sparse_rows_to_padded
+
+    X = sp.csr_matrix(np.array([[0, 1, 0, 1], [0, 0, 0, 0], [1, 1, 1, 0]]))
+    x, mask = sparse_rows_to_padded(X)
+    assert x.tolist() == [[2, 4, 0], [0, 0, 0], [1, 2, 3]]
+    assert mask.tolist() == [[True, True, False], [True, False, False], [True, True, True]]
+    x2, _ = sparse_rows_to_padded(X, max_len=2)
+    assert x2.tolist() == [[2, 4], [0, 0], [1, 2]]

@@ -122,22 +122,30 @@ def prepare_data(cfg: Config, seed: int, work: Path) -> dict:
 
 
 def collate(examples: list, max_len: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``[(ids, label)]`` -> ids (N, T) padded with 0, lengths (N,), labels (N,); each review keeps its last
-    ``max_len`` tokens, so ``T <= max_len``."""
-    ids, mask = pad_batch([x[-max_len:] for x, _ in examples])
-    return torch.from_numpy(ids), torch.from_numpy(mask.sum(1)), torch.tensor([y for _, y in examples])
+    """``[(ids, label)]`` -> ids (N, T), lengths (N,) all equal to ``T``, labels (N,).
+
+    Each review keeps its last ``T = min(max_len, shortest review of the batch)`` tokens. Equal lengths matter on
+    the CPU: ``nn.LSTM`` over a packed batch of *unequal* lengths was 20-30x slower here (786 instead of 25k
+    tokens/CPU-s at T = 400, mostly system time in allocations). Length-bucketed batches lose only a few tokens.
+    """
+    t = min(max_len, min(len(x) for x, _ in examples))
+    ids, _ = pad_batch([x[len(x) - t:] for x, _ in examples])
+    return torch.from_numpy(ids), torch.full((len(examples),), t), torch.tensor([y for _, y in examples])
 
 
 @torch.no_grad()
 def predict(model: LSTMClassifier, examples: list, max_len: int, batch_size: int = 256) -> np.ndarray:
-    """P(positive) for each example (N,), in the given order; batches sorted by length for speed."""
+    """P(positive) (N,) of each example from its last ``max_len`` tokens, in the given order. Batches hold
+    reviews of one exact (truncated) length, so the result does not depend on the batching."""
     model.eval()
-    order = np.argsort([min(len(x), max_len) for x, _ in examples], kind="stable")
+    lengths = np.array([min(len(x), max_len) for x, _ in examples])
     out = np.empty(len(examples))
-    for i in range(0, len(order), batch_size):
-        idx = order[i:i + batch_size]
-        ids, lengths, _ = collate([examples[j] for j in idx], max_len)
-        out[idx] = torch.softmax(model(ids, lengths), dim=1)[:, 1].double().numpy()
+    for t in np.unique(lengths):
+        same = np.flatnonzero(lengths == t)
+        for i in range(0, len(same), batch_size):
+            idx = same[i:i + batch_size]
+            ids, lens, _ = collate([examples[j] for j in idx], max_len)
+            out[idx] = torch.softmax(model(ids, lens), dim=1)[:, 1].double().numpy()
     return out
 
 
@@ -337,7 +345,8 @@ def finetune(task: str, cfg: Config, data: dict, seed: int, work: Path, out: Pat
         return F.cross_entropy(m(ids, lengths), labels)
 
     val = data["val"]
-    val_batches = [collate(val[i:i + 250], cfg.max_len) for i in range(0, len(val), 250)]
+    val_sorted = sorted(val, key=lambda e: len(e[0]))
+    val_batches = [collate(val_sorted[i:i + 250], cfg.max_len) for i in range(0, len(val), 250)]
     best_path = out / f"imdb_{task}.pt"
     meta = {"command": command, "seed": seed, "task": task, "torch": str(torch.__version__),
             "threads": torch.get_num_threads(), "pretrained_from": None if lm_path is None else str(lm_path)}
