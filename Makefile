@@ -11,7 +11,7 @@ PORT   ?= 8888
 # Where the real datasets are mirrored (tests and CI point this at ../shared/data; Binder downloads instead).
 export COURSE_DATA_MIRROR ?= $(if $(wildcard ../shared/data/MANIFEST.md),$(abspath ../shared/data),)
 
-.PHONY: setup browser lab test lint bench clean
+.PHONY: setup browser lab test lint bench site clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,10 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/run_all.py
+
+# The course as an offline static website (jupyter-book 1.x executes every lecture): lectures/_build/html
+site: setup
+	$(VENV)/bin/jupyter-book build lectures
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -195,3 +195,11 @@ def sparse_rows_to_padded(X, max_len: int | None = None) -> tuple[torch.Tensor, 
         x[n, :len(r)] = r
         mask[n, :max(len(r), 1)] = True
     return torch.from_numpy(x), torch.from_numpy(mask)
+
+
+def mlstm_num_parameters(hidden: int, embed: int = 64, vocab: int = 256) -> int:
+    """Parameters of :class:`course_lib.models.mlstm.MLSTMLM` (hidden H, embed E, vocab V), without building it:
+    embedding ``V E``; cell ``W_mx (H, E)``, ``W_mh (H, H)``, ``W_x (4H, E)``, ``W_m (4H, H)``, bias ``4H``;
+    decoder ``H V + V``. Radford et al.'s model: H = 4096, E = 64, V = 256."""
+    H, E, V = hidden, embed, vocab
+    return V * E + (H * E + H * H + 4 * H * E + 4 * H * H + 4 * H) + (H * V + V)

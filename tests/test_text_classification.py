@@ -133,3 +133,11 @@ def test_sparse_rows_to_padded():
     assert mask.tolist() == [[True, True, False], [True, False, False], [True, True, True]]
     x2, _ = sparse_rows_to_padded(X, max_len=2)
     assert x2.tolist() == [[2, 4], [0, 0], [1, 2]]
+
+
+def test_mlstm_num_parameters_matches_the_model():
+    from course_lib.models.mlstm import MLSTMLM
+    from course_lib.text_classification import mlstm_num_parameters
+
+    for h, e in ((8, 4), (13, 5)):
+        assert mlstm_num_parameters(h, e) == sum(p.numel() for p in MLSTMLM(hidden=h, embed=e).parameters())

@@ -72,6 +72,10 @@ def test_time_budget_stops_and_resume_continues_exactly(straight_run, tmp_path):
     assert _losses(out) == _losses(straight_run)                   # same numbers as the uninterrupted run
     summary = json.loads((out / "summary.json").read_text())
     assert len(summary["commands"]) == 2 and "--resume" in summary["commands"][1]
+    # nothing left to train: the finished model is exported again, not a fresh one
+    assert main([*TINY, "--rounds", "2", "--resume", "--out", str(out)]) == 0
+    again = json.loads((out / "summary.json").read_text())
+    assert again["check"]["loss"] == summary["check"]["loss"] and again["rounds_done"] == 2
     a = torch.load(out / "checkpoint.pt", weights_only=True)["model"]
     b = torch.load(straight_run / "checkpoint.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)

@@ -41,7 +41,7 @@ from course_lib import distributed
 from course_lib.checkpoints import CHECKPOINT_DIR, export_model, load_model
 from course_lib.data import Vocabulary, char_tokenize, load_imdb, load_tinyshakespeare
 from course_lib.models.language_models import RNNLM, TBPTTLoss, tbptt_batches
-from course_lib.training import seed_everything, train
+from course_lib.training import load_checkpoint, seed_everything, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -211,8 +211,8 @@ def run(task: Task, cfg: LMConfig, seed: int, out: Path, resume: bool, progress:
                 print(f"[course_lib.train] --minutes {cfg.minutes} used up after round {r}/{cfg.rounds}; "
                       f"--resume continues")
             break
-    if not history and ckpt.exists():        # nothing left to do: report the finished run
-        history = torch.load(ckpt, weights_only=True)["history"]
+    if not history and ckpt.exists():        # no round left to train: report (and export) the finished run
+        history = load_checkpoint(ckpt, model)["history"]
     wall, cpu = time.perf_counter() - t0, distributed.all_sum(cpu_seconds() - c0)
     rounds_done = len(history)
     steps = rounds_done * cfg.steps_per_round
