@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from course_lib.models.language_models import BengioLM
 from course_lib.reference.ngram import EOS, NGramLM, Vocabulary
@@ -83,12 +82,15 @@ def neural_logprobs(model: torch.nn.Module, contexts: torch.Tensor, targets: tor
         raise ValueError(f"targets must be ids of the predictive vocabulary (< {n_predict})")
     was_training = model.training
     model.eval()
-    out = []
-    for c, t in zip(contexts.split(batch_size), targets.split(batch_size), strict=True):
-        logp = F.log_softmax(model(c)[:, :n_predict].double(), dim=1)
-        out.append(logp.gather(1, t[:, None]).squeeze(1))
+    # Written into one preallocated array: small results kept between the large temporary logits would
+    # fragment the heap, and memory would grow batch after batch.
+    out = torch.empty(len(targets), dtype=torch.float64)
+    for start in range(0, len(targets), batch_size):
+        z = model(contexts[start:start + batch_size])[:, :n_predict].double()
+        t = targets[start:start + batch_size]
+        out[start:start + len(t)] = z.gather(1, t[:, None]).squeeze(1) - torch.logsumexp(z, dim=1)
     model.train(was_training)
-    return torch.cat(out).numpy() if out else np.zeros(0)
+    return out.numpy()
 
 
 def ngram_logprobs(model: NGramLM, sentences: Sequence[Sequence[str]]) -> np.ndarray:

@@ -43,6 +43,8 @@ PUBLISHED_IMDB = {
     "byte mLSTM, all 4,096 units": (7.12, "Radford et al. 2017"),
     "TopicRNN": (6.24, "Dieng et al. 2016"),
     "one-hot bi-LSTM (region embeddings)": (5.94, "Johnson & Zhang 2016"),
+    "LSTM baseline (embedding normalisation)": (7.39, "Miyato et al. 2017"),
+    "LSTM, random-perturbation training": (7.20, "Miyato et al. 2017"),
     "LSTM, adversarial training": (6.21, "Miyato et al. 2017"),
     "LSTM, virtual adversarial training": (5.91, "Miyato et al. 2017"),
     "bi-LSTM, adversarial + virtual adversarial": (6.02, "Miyato et al. 2017"),
