@@ -327,6 +327,11 @@ def summarize(out: str | os.PathLike = ROOT / "data" / "checkpoints",
               "results": rows, "anchors": ANCHORS,
               "data": {t: r["data"] for t, r in reports.items()},
               "checkpoints_total_MB": round(sum(r["checkpoint_bytes"] for r in reports.values()) / 1e6, 2)}
+    stopped = [t for t, r in reports.items() if r["report_command"] != r["command"]]
+    if stopped:
+        result["note"] = (f"{', '.join(stopped)}: stopped by hand at an epoch boundary before the CPU budget "
+                          "(wall-clock limit on a heavily shared machine) and finalised with --resume; the CPU and "
+                          "wall columns are what was actually used (each JSON has both commands)")
     upos = [reports[t] for t in ("upos_softmax", "upos_crf") if t in reports]
     if upos:
         best = max(upos, key=lambda r: r["test"]["accuracy"])
