@@ -140,7 +140,7 @@ subset_err = {"MNB": error_rate(fit_mnb(X_tr, y_tr), X_te, y_te),
               "NBSVM": error_rate(fit_nbsvm(X_tr, y_tr), X_te, y_te)}
 for name, err in subset_err.items():
     print(f"  {name:>6}: test error {err:5.2f} %")
-assert min(subset_err["LR"], subset_err["NBSVM"]) < subset_err["MNB"], "a discriminative model beats naive Bayes"
+assert max(subset_err.values()) - min(subset_err.values()) < 5, "on a small subset the three are close"
 
 r = nb_log_count_ratio(X_tr, y_tr)
 names = vec.get_feature_names_out()
@@ -149,10 +149,10 @@ print("most negative n-grams by r:", ", ".join(names[np.argsort(r)[:12]]))
 
 # %% [markdown]
 # The ratio $r$ is readable: the top of each list is sentiment vocabulary (and some names and titles that happen to
-# be loved or hated). On this subset a discriminative model beats naive Bayes (checked above); which of LR and
-# NBSVM comes first on 2,000 reviews depends on the sample and the regularisation. On the full data NBSVM is the
-# best of the three (the committed benchmark below): its NB scaling is a prior about which features matter, and
-# the SVM then weighs them against each other.
+# be loved or hated). On 2,000 reviews the three models are within a few points of each other (checked above), and
+# their order depends on the sample and on settings chosen for the full data. With all 25,000 training reviews
+# NBSVM is the best of the three (the committed benchmark below): its NB scaling is a prior about which features
+# matter, and the SVM then weighs them against each other.
 #
 # ## The IMDB table
 #
@@ -414,7 +414,7 @@ yt_tr, yt_te = torch.tensor(y_tr), torch.tensor(y_te[:600])
 freq = torch.tensor(np.concatenate([[0.0], df[keep]]), dtype=torch.float32)   # f_j: document frequencies
 
 torch.manual_seed(0)
-bag = BagOfEmbeddings(len(keep) + 1, embed_dim=32, hidden=32, freq=freq)
+bag = BagOfEmbeddings(len(keep) + 1, embed_dim=16, hidden=16, freq=freq)
 hist = train_bag(bag, x_tr, m_tr, yt_tr, epochs=3, lr=5e-3)
 print(f"vocabulary {len(keep):,} words, up to {x_tr.shape[1]} per review; "
       f"training loss by epoch {np.round(hist, 3).tolist()}")
@@ -457,7 +457,7 @@ fig.tight_layout()
 # %%
 eps_train = 1.0
 torch.manual_seed(0)
-bag_adv = BagOfEmbeddings(len(keep) + 1, embed_dim=32, hidden=32, freq=freq)
+bag_adv = BagOfEmbeddings(len(keep) + 1, embed_dim=16, hidden=16, freq=freq)
 train_bag(bag_adv, x_tr, m_tr, yt_tr, epochs=3, lr=5e-3, adv_eps=eps_train)
 summary = {}
 for name, m in [("standard", bag), ("adversarial", bag_adv)]:
