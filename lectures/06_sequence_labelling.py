@@ -228,12 +228,14 @@ assert bad["Viterbi (with the CRF)"]["tokens"] <= bad["argmax of emissions"]["to
 # per cell; following the pointers back from the best final tag gives $\operatorname{argmax}_y \mathrm{score}(x, y)$.
 #
 # The course's NumPy reference (`course_lib.reference.crf`), vectorised over a batch of sentences with a mask for
-# their lengths:
+# their lengths — `np.where` keeps a finished sentence's $\alpha$ unchanged past its end, and `log_partition` then
+# returns `logsumexp(log_alpha[:, -1] + end)`:
 
 # %%
-print(inspect.getsource(ref_crf.forward_backward).split('    """', 2)[0] + "    ...")
-src = inspect.getsource(ref_crf.forward_backward)
-print("\n".join(line for line in src.splitlines() if "log_alpha[:, " in line or "for t in" in line))
+src = inspect.getsource(ref_crf.forward_backward).splitlines()
+first = next(i for i, line in enumerate(src) if "log_alpha[:, 0] =" in line)
+last = next(i for i, line in enumerate(src) if "log_beta[:, T - 1] =" in line)
+print(src[0] + "\n    ...  # (docstring, checks, allocation)\n" + "\n".join(src[first:last]) + "\n    ...  # (backward pass)")
 
 # %% [markdown]
 # Let us check it on a tiny problem where brute force is possible: $T = 5$ tokens, $K = 3$ tags, so

@@ -86,13 +86,23 @@ def test_lstm_step_is_the_lstm_and_clamp_fixes_the_unit(byte_lm):
     assert c[-1, 0, 7].item() == 0.75 and h[-1, 0, 7].item() != 0
 
 
-def test_clamping_the_unit_changes_what_is_generated(byte_lm):
+def test_clamping_the_unit_shifts_the_next_byte_distribution_and_samples_reproduce(byte_lm):
     model, info = byte_lm
-    gen = info.records["sentiment_unit"]["generation"]
-    unit = info.records["sentiment_unit"]["unit"]
-    pos = sample_clamped(model, gen["prompt"], 40, {unit: gen["clamp_positive"]}, seed=0)
-    neg = sample_clamped(model, gen["prompt"], 40, {unit: gen["clamp_negative"]}, seed=0)
-    assert pos != neg and pos == gen["positive"][0][:len(pos)]
+    record = info.records["sentiment_unit"]
+    unit, gen = record["unit"], record["generation"]
+
+    def log_probs(clamp):
+        state = model.init_state(1)
+        with torch.no_grad():
+            for t in info.encode(gen["prompt"]):
+                logits, state = lstm_step(model, t[None], state, clamp)
+        return torch.log_softmax(logits, dim=-1)
+
+    pos, neg = log_probs({unit: gen["clamp_positive"]}), log_probs({unit: gen["clamp_negative"]})
+    assert (pos - neg).abs().max().item() > 1e-3
+    assert torch.allclose(log_probs({unit: gen["clamp_positive"]}), pos)
+    text = sample_clamped(model, gen["prompt"], 40, {unit: gen["clamp_positive"]}, seed=0)
+    assert text == gen["positive"][0][: len(text)]
 
 
 def test_fit_threshold_maximises_training_accuracy():

@@ -18,7 +18,10 @@ float16 shipped model, see :mod:`course_lib.checkpoints`) and, for ``sentiment_l
 ``--ship`` also copies them to ``data/checkpoints/``.
 
 Data-parallel: ``torchrun --nproc_per_node=W -m course_lib.train char_lm`` trains with DDP (see
-:mod:`course_lib.distributed`); each rank takes its ``B / W`` rows of every global batch.
+:mod:`course_lib.distributed`); each rank takes its ``B / W`` rows of every global batch, writes its own
+``checkpoint.rank<r>.pt`` (rank 0: ``checkpoint.pt``, metrics, summary, shipped model) and validates on the
+whole validation stream. Under DDP the logged ``train_loss`` is rank 0's shard mean; the weights equal those of
+one process on the whole batch (``tests/test_distributed.py``).
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ TASKS = {t.name: t for t in [
          "character LSTM LM on Tiny Shakespeare, 90/10 split by characters (Karpathy's char-rnn)"),
     Task("sentiment_lm", "byte_lm_imdb", "byte",
          LMConfig(embed_dim=64, hidden_dim=512, num_layers=1, dropout=0.0, batch_size=32, seq_len=128, lr=3e-3,
-                  lr_decay=0.85, steps_per_round=100, rounds=10, clip_norm=5.0, minutes=60.0, val_chars=100_000),
+                  lr_decay=0.85, steps_per_round=100, rounds=8, clip_norm=5.0, minutes=60.0, val_chars=100_000),
          LMConfig(embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=4, seq_len=16, lr=1e-2,
                   lr_decay=0.9, steps_per_round=5, rounds=2, clip_norm=5.0, minutes=5.0, val_batch=2,
                   train_chars=20_000, val_chars=2_000),
