@@ -110,6 +110,12 @@ def balanced(rows: list, n: int, seed: int) -> list:
     return [picked[i] for i in r.permutation(len(picked))]
 
 
+# Every subset the lecture uses, drawn once; then the 50,000 full texts can go (the lecture stays within 1 GB).
+sub_train, sub_test = balanced(imdb["train"], 2000, 0), balanced(imdb["test"], 2000, 1)
+lstm_sub, imdb_sub = balanced(imdb["test"], 200, 2), balanced(imdb["test"], 60, 4)
+del imdb
+
+
 # %% [markdown]
 # ## Bag-of-n-grams baselines
 #
@@ -130,7 +136,6 @@ def balanced(rows: list, n: int, seed: int) -> list:
 # unigrams and bigrams.
 
 # %%
-sub_train, sub_test = balanced(imdb["train"], 2000, 0), balanced(imdb["test"], 2000, 1)
 vec = ngram_vectorizer((1, 2), min_df=2)
 X_tr, X_te = vec.fit_transform([t for t, _ in sub_train]), vec.transform([t for t, _ in sub_test])
 y_tr, y_te = np.array([y for _, y in sub_train]), np.array([y for _, y in sub_test])
@@ -150,9 +155,9 @@ print("most negative n-grams by r:", ", ".join(names[np.argsort(r)[:12]]))
 # %% [markdown]
 # The ratio $r$ is readable: the top of each list is sentiment vocabulary, plus give-aways such as reviewers
 # writing down their score (*8 / 10*). On 2,000 reviews the three models are within a few points of each other (checked above), and
-# their order depends on the sample and on settings chosen for the full data. With all 25,000 training reviews
-# NBSVM is the best of the three (the committed benchmark below): its NB scaling is a prior about which features
-# matter, and the SVM then weighs them against each other.
+# their order depends on the sample and on settings chosen for the full data. With all 25,000 training reviews an
+# NB-scaled linear model (NBSVM or NB-LR) is the best row of the committed benchmark (checked below): the NB
+# scaling is a prior about which features matter, and the linear classifier then weighs them against each other.
 #
 # ## The IMDB table
 #
@@ -186,9 +191,13 @@ for err, name, src in sorted(rows):
 # %%
 if baselines:
     full = {r["model"]: r["test_error_pct"] for r in baselines["results"]}
-    print({k: full[k] for k in ("mnb_uni", "lr_uni", "nbsvm_bi", "nbsvm_123") if k in full})
+    nb_scaled = {k: v for k, v in full.items() if k.startswith(("nbsvm", "nblr"))}
+    plain = {k: v for k, v in full.items() if k not in nb_scaled}
+    print(f"full data ({baselines['data']}): best NB-scaled {min(nb_scaled.items(), key=lambda kv: kv[1])}, "
+          f"best plain MNB / LR {min(plain.items(), key=lambda kv: kv[1])}")
+    assert min(nb_scaled.values()) < min(plain.values()), "an NB-scaled model is the best baseline"
     assert full["nbsvm_bi"] < full["mnb_uni"] and full["nbsvm_bi"] < full["lr_uni"], "NBSVM beats MNB and LR"
-    assert full["nbsvm_bi"] < PUBLISHED_IMDB["LSTM (random init, tuned, dropout)"][0], "and the naive LSTM"
+    assert max(nb_scaled.values()) < PUBLISHED_IMDB["LSTM (random init, tuned, dropout)"][0], "and the naive LSTM"
 
 # %% [markdown]
 # ## The LSTM classifier, naively
@@ -222,7 +231,6 @@ have_lstm = all(lstm_runs.values()) and all((CKPT / f"imdb_{k}.pt").exists() for
 if have_lstm:
     from course_lib.tasks.imdb import encode_reviews, load_imdb_classifier, predict
 
-    lstm_sub = balanced(imdb["test"], 200, 2)
     for k, run in lstm_runs.items():
         model, vocab, payload = load_imdb_classifier(CKPT / f"imdb_{k}.pt")
         ex = list(zip(encode_reviews([t for t, _ in lstm_sub], vocab), [y for _, y in lstm_sub]))
@@ -322,7 +330,6 @@ else:
 # %%
 if have_byte_lm:
     sst_sub = balanced(sst_test, 200, 3)
-    imdb_sub = balanced(imdb["test"], 60, 4)
     v_sst = review_features(byte_lm, [t for t, _ in sst_sub])["final_c"][:, unit]
     v_imdb = review_features(byte_lm, [t for t, _ in imdb_sub], max_bytes=600, batch_size=20)["final_c"][:, unit]
     y_sst, y_imdb = np.array([y for _, y in sst_sub]), np.array([y for _, y in imdb_sub])

@@ -33,3 +33,18 @@ def _private_data_cache(tmp_path_factory):
     if "COURSE_DATA_CACHE" not in os.environ:
         os.environ["COURSE_DATA_CACHE"] = str(tmp_path_factory.mktemp("course-data-cache"))
     yield
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_leaked_torch_defaults(request):
+    """A test module that changes torch's default dtype must restore it: fail loudly instead of poisoning others."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    before = torch.get_default_dtype() if torch else None
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None and before is not None:
+        after = torch.get_default_dtype()
+        torch.set_default_dtype(before)
+        assert after == before, f"{request.module.__name__} left torch's default dtype at {after}"

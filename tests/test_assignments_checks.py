@@ -19,7 +19,14 @@ from course_lib.grading.oracles import crf_core, crf_nll, gating_seq, gru_steps,
 from course_lib.grading.pipeline import collect, render_source
 from course_lib.grading.spec_crf import brute_force
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(autouse=True, scope="module")
+def _float64_torch():
+    """The oracles are compared in float64; restore the default afterwards (other test modules share the process)."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 ASSIGNMENTS = ("bptt", "gating", "crf")
 
 
