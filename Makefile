@@ -11,7 +11,7 @@ PORT   ?= 8888
 # Where the real datasets are mirrored (tests and CI point this at ../shared/data; Binder downloads instead).
 export COURSE_DATA_MIRROR ?= $(if $(wildcard ../shared/data/MANIFEST.md),$(abspath ../shared/data),)
 
-.PHONY: setup browser lab test lint bench site clean
+.PHONY: setup browser lab test lint bench site release collect autograde feedback grades clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,21 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/run_all.py
+
+# Instructors (nbgrader): A = bptt | gating | crf; FOLDER holds <student>/<assignment>.ipynb (or a zip of that).
+GRADING := $(PY) -m course_lib.grading
+A ?= bptt
+release: setup
+	$(GRADING) release
+collect: setup
+	@test -n "$(FOLDER)" || { echo "usage: make collect FOLDER=path/to/submissions A=bptt"; exit 2; }
+	$(GRADING) collect "$(FOLDER)" $(A)
+autograde: setup
+	$(GRADING) autograde $(A)
+feedback: setup
+	$(GRADING) feedback $(A)
+grades: setup
+	$(GRADING) export assignments/grades.csv
 
 # The course as an offline static website (jupyter-book 1.x executes every lecture): lectures/_build/html
 site: setup
