@@ -123,6 +123,11 @@ def main() -> None:
     cpu_ratio = med_cpu["numpy"] / med_cpu["torch"]
     pair_ratio = statistics.median(a / b for a, b in zip(times["numpy"], times["torch"], strict=True))
     result = {
+        "title": "NumPy reference LSTM vs torch.nn.LSTM (forward + backward)",
+        "command": "python benchmarks/bench_lstm.py",
+        "goal": f"numpy/torch time ratio <= {GOAL} (float32, batch 32, 64 steps, input = hidden = 256, same process)",
+        "verdict": f"wall ratio {ratio:.2f} (median pairwise {pair_ratio:.2f}), CPU-time ratio {cpu_ratio:.2f}: "
+                   + ("met" if ratio <= GOAL else "not met on wall time"),
         "benchmark": "LSTM forward + backward (input, initial states and weight gradients), CPU",
         "config": {"batch": N, "steps": T, "input_size": D, "hidden_size": H, "dtype": "float32",
                    "repeats": args.repeats, "warmup": args.warmup, "threads": args.threads},
