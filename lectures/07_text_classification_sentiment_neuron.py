@@ -265,6 +265,28 @@ if have_lstm:
 # one bit per review only has to select among features that exist. Our CPU budget is minutes, not days, so both
 # our rows are far above the published ones (both checked above); the *gap* between them is the lesson.
 #
+# ## Other ways to give the acceptor more to learn from
+#
+# Language-model pretraining is one answer to "one bit per review is too little". Goldberg's primer (deck 001)
+# collects others:
+#
+# * **Pretrained word vectors.** Initialise $E$ from word2vec or GloVe vectors trained on a large external corpus
+#   (wide windows give more topical, sentiment-bearing neighbours). Dai & Le's table shows this alone lowers the
+#   naive LSTM's IMDB error from 13.50 % to 10.00 %.
+# * **Bidirectional and hierarchical acceptors.** Long texts are split into spans (Li et al. 2015 cut sentences at
+#   punctuation), each span is encoded by a biRNN, and an RNN acceptor reads the sequence of span vectors; Tang et
+#   al. (2015) use the same two-level idea for whole documents (sentences, then the document).
+# * **Distant supervision.** Felbo et al. (2017, "DeepMoji") had no sentiment labels at scale, but they had 634
+#   million tweets containing one of 64 common emojis. Predicting the emoji is a free, noisy stand-in for the
+#   affect of the text. Their network — embeddings, two bidirectional LSTM layers, and an attention layer that
+#   pools over time and sees every layer through skip connections — was pretrained on that task and then transferred with *chain-thaw*:
+#   fine-tune one layer at a time on the target data, then all layers together. It set the state of the art for
+#   emotion, sentiment and sarcasm detection; its emoji predictions separate "I love mom's cooking" from "I love
+#   how you never reply back..", and "This is shit" from "This is the shit", the way a reader would.
+#
+# All three trade labelled data for something cheaper. The sentiment neuron is the most extreme version: no
+# labels at all until the very last step.
+#
 # ## The sentiment neuron
 #
 # Radford, Józefowicz & Sutskever (2017) pushed the pretraining idea to its extreme. They trained a
