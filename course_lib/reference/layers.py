@@ -131,7 +131,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
     Only ``exp`` of non-positive numbers is taken: ``1 / (1 + exp(-x))`` where x >= 0 and the equal
     ``exp(x) / (1 + exp(x))`` where x < 0, so x = -1000 gives 0 instead of 1 / (1 + inf) and an overflow
-    warning. Used by the gates of the LSTM and GRU (deck 000 Part 3). Keeps the dtype (float32/float64) of x.
+    warning. (The LSTM and GRU compute the same sigmoid in place as (1 + tanh(x/2)) / 2, fused with their other
+    gates for speed.) Keeps the dtype (float32/float64) of x.
     """
     x = np.asarray(x)
     if x.dtype not in (np.float32, np.float64):
