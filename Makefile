@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port $(PORT)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port $(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: setup browser
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile
