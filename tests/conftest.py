@@ -36,14 +36,20 @@ def _private_data_cache(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _no_leaked_torch_defaults(request):
-    """A test module that changes torch's default dtype must restore it: fail loudly instead of poisoning others."""
+def _torch_defaults(request):
+    """Tiny models run one intra-op thread per test worker (two workers share two cores); and a test module that
+    changes torch's default dtype must restore it: fail loudly instead of poisoning the modules after it."""
     import sys
 
     torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(1)
     before = torch.get_default_dtype() if torch else None
     yield
     torch = sys.modules.get("torch")
+    if torch is not None and threads is not None:
+        torch.set_num_threads(threads)
     if torch is not None and before is not None:
         after = torch.get_default_dtype()
         torch.set_default_dtype(before)

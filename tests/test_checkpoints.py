@@ -13,14 +13,6 @@ from course_lib.train import lm_loss
 from course_lib.train.sentiment import fit_threshold, lstm_step, review_features, sample_clamped, unit_accuracy
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def char_lm():
     return load_shipped("char_lstm_shakespeare")

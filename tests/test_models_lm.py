@@ -15,14 +15,6 @@ from course_lib.models.mlstm import MLSTMLM, MLSTMCell, decode_bytes, encode_byt
 CELLS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: intra-op threads only add contention on a shared 2-core box (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _fit(model, loss_of, steps: int, lr: float = 0.05) -> float:
     opt = torch.optim.Adam(model.parameters(), lr=lr)

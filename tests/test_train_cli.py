@@ -19,13 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ["char_lm", "--tiny", "--no-progress"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _losses(out: Path) -> list[tuple[float, float]]:
     return [(row["train_loss"], row["val_loss"]) for row in json.loads((out / "metrics.json").read_text())]

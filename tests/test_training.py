@@ -15,15 +15,6 @@ from course_lib.models.language_models import RNNLM, TBPTTLoss, tbptt_batches
 from course_lib.training import load_checkpoint, save_checkpoint, seed_everything, train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: intra-op threads only add contention on a shared 2-core box (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _draws():
     return random.random(), float(np.random.rand()), float(torch.rand(()))
 
