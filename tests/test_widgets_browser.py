@@ -166,8 +166,12 @@ def browser():
 
 # ------------------------------------------------------------------------------------------- helpers
 def open_and_run_all(page, base: str, token: str, name: str) -> None:
-    page.goto(f"{base}/lab/tree/{name}?token={token}")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    # ``reset``: start from an empty workspace, not the one the previous test left with its notebook open (a
+    # hidden second notebook panel would otherwise answer the selectors below).
+    page.goto(f"{base}/lab/tree/{name}?reset&token={token}")
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").locator("visible=true").first.wait_for(
+        timeout=60_000)
+    assert page.locator(".jp-NotebookPanel").locator("visible=true").count() == 1
     dialog = page.locator(".jp-Dialog button.jp-mod-accept:has-text('Select')")
     try:  # Lab may ask which kernel to start: take the notebook's own (Python 3)
         dialog.click(timeout=3_000)
