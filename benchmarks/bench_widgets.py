@@ -2,8 +2,9 @@
 
 Explorer (``course_lib.widgets.vanishing``): the NumPy-reference compute per cell
 (``gradient_norms_through_time``, one backward pass, and the full-Jacobian ``norm="spectral"`` option), the
-clipping trace, and a whole slider update = compute + drawing the four panels + PNG encoding, both *cold* (every
-cache cleared: moving T, H, ρ or the seed) and *warm* (moving the forget-gate bias: only the gated cells rerun).
+clipping trace, and a whole slider update = compute + drawing the four panels as SVG, both *cold* (every cache
+cleared: moving T, H, ρ or the seed) and *warm* (moving the forget-gate bias: only the gated cells rerun); for
+comparison, the same four panels drawn by matplotlib (Agg + PNG), which the explorer used before.
 Activation viewer (``course_lib.widgets.activations``): the activations of a 5,000-character text (char LSTM with
 H = 128; 2,000 bytes for a byte mLSTM with H = 64; random weights: the timing does not depend on training) and rendering
 one 2,000-character page of a 50,000-character text.
@@ -33,6 +34,7 @@ from course_lib.models.mlstm import MLSTMLM
 from course_lib.widgets import gradients, vanishing
 from course_lib.widgets._display import figure_png
 from course_lib.widgets.activations import activation_html, unit_activations
+from course_lib.widgets.svgplot import render_svg
 
 HERE = Path(__file__).resolve().parent
 GOAL_MS = 200.0
@@ -63,6 +65,22 @@ def clear_caches() -> None:
     gradients._sgd_run.cache_clear()
 
 
+def _matplotlib_figure(panels):
+    """The explorer's four panels drawn with matplotlib, as the explorer did before it drew SVG (for the
+    comparison row only: fixed margins, no layout engine, plain tick labels)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 7.2))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.07, top=0.95, wspace=0.2, hspace=0.33)
+    for ax, p in zip(fig.subplots(2, 2).ravel(), panels):
+        for s in p.series:
+            ax.plot(s.x, s.y, color=s.color, lw=s.linewidth, ls=s.linestyle or "none", marker=s.marker,
+                    label=s.label)
+        ax.set(title=p.title, xlabel=p.xlabel, ylabel=p.ylabel, yscale="log" if p.logy else "linear")
+        ax.legend(fontsize=7)
+    return fig
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
@@ -83,18 +101,19 @@ def main() -> None:
 
     default = {"cells": ("tanh", "lstm", "gru"), "T": T, "H": H}
     trace_ms = measure(lambda: gradients.clipping_trace(40, H, 1.0, 5.0, 0, steps=12), R, setup=clear_caches)
-    compute_cold = measure(lambda: vanishing.explorer_figure(**default), R, setup=clear_caches)
-    full_cold = measure(lambda: figure_png(vanishing.explorer_figure(**default)[0]), R, setup=clear_caches)
+    compute_cold = measure(lambda: vanishing.explorer_panels(**default), R, setup=clear_caches)
+    full_cold = measure(lambda: vanishing.explorer_svg(**default), R, setup=clear_caches)
     bias = iter(np.linspace(0.0, 5.0, 10 * (R + 1)))
-    full_warm = measure(lambda: figure_png(vanishing.explorer_figure(**default, forget_bias=next(bias))[0]), R)
-    fig = vanishing.explorer_figure(**default)[0]
-    draw_only = measure(lambda: figure_png(fig), R)
+    full_warm = measure(lambda: vanishing.explorer_svg(**default, forget_bias=next(bias)), R)
+    panels = vanishing.explorer_panels(**default)[0]
+    draw_only = measure(lambda: [render_svg(panels[k:k + 2]) for k in (0, 2)], R)
+    draw_matplotlib = measure(lambda: figure_png(_matplotlib_figure(panels)), R)
     widget = vanishing.VanishingGradientExplorer(**default)
-    values = iter(np.linspace(0.0, 5.0, 10 * (R + 1)))
+    values = iter(np.linspace(0.01, 4.99, 10 * (R + 1)))  # not the biases above: those are cached
     widget_bias = measure(lambda: setattr(widget.forget_bias, "value", float(next(values))), R)
     radii = iter(np.linspace(0.8, 1.2, 10 * (R + 1)))
     widget_radius = measure(lambda: setattr(widget.radius, "value", float(next(radii))), R, setup=clear_caches)
-    all_cells = measure(lambda: vanishing.explorer_figure(**{**default, "cells": gradients.CELLS}), R,
+    all_cells = measure(lambda: vanishing.explorer_panels(**{**default, "cells": gradients.CELLS}), R,
                           setup=clear_caches)
 
     rng = np.random.default_rng(0)
@@ -130,7 +149,8 @@ def main() -> None:
             row("clipping trace (tanh, T=40, 12 SGD steps x 2 runs)", trace_ms),
             row("compute, 3 cells + eigenvalues + trace (cold caches)", compute_cold),
             row("compute, all 5 cells (cold caches)", all_cells),
-            row("draw 4 panels + PNG only", draw_only),
+            row("draw 4 panels as SVG only", draw_only),
+            row("for comparison: the same 4 panels drawn by matplotlib (Agg) + PNG", draw_matplotlib),
             row("slider update, cold (T/H/radius/seed moved)", full_cold),
             row("slider update, warm (forget-gate bias moved)", full_warm),
             row("live widget: forget-gate bias moved (redraws the gradient panels only)", widget_bias),

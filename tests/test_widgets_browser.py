@@ -218,10 +218,10 @@ def test_vanishing_explorer_in_jupyterlab(lab, page):
     open_and_run_all(page, base, token, "vanishing_explorer.ipynb")
     root = ".course-vanishing-explorer"
     figures = page.locator(f"{root} .course-explorer-figures")
-    imgs = figures.locator("img")
-    imgs.first.wait_for(timeout=90_000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.course-explorer-figures img')].filter(i => i.naturalWidth > 0)"
+    figures.locator("svg").first.wait_for(timeout=90_000)
+    page.wait_for_function(  # both rows drawn, each with its curves
+        "() => [...document.querySelectorAll('.course-explorer-figures svg')]"
+        ".filter(s => s.getBoundingClientRect().width > 300 && s.querySelectorAll('polyline').length > 2)"
         ".length === 2", timeout=30_000)
 
     def picture() -> bytes:

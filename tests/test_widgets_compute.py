@@ -424,36 +424,41 @@ def test_clamped_lstm_step_matches_nn_lstm_and_holds_the_unit(char_lm):
 def test_static_fallback_without_frontend(monkeypatch):
     assert is_headless()  # pytest: no Jupyter kernel
     view = vanishing_gradient_explorer(cells=("tanh", "lstm"), T=30, H=8, radius=0.9, forget_bias=2.0)
-    assert isinstance(view, StaticView)
-    ax = view.figure.axes[0]
-    lines = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines()}
+    assert isinstance(view, StaticView) and view.figure is None
+    lines = view.data[0].lines()
     np.testing.assert_allclose(lines["Elman tanh"],
                                np.maximum(gradient_norms_through_time("tanh", 30, 8, 0.9, 0.0, 0), 1e-30))
-    assert "LSTM" in lines and len(view.figure.axes) == 4
-    assert view._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "<img" in view._repr_html_()
+    np.testing.assert_allclose(lines["LSTM"], gradient_norms_through_time("lstm", 30, 8, 0.9, 2.0, 0))
+    assert len(view.data) == 4 and "GRU" not in lines
+    eig = view.data[1].lines()["eigenvalues"]
+    np.testing.assert_allclose(np.sort(eig), np.sort(recurrent_eigenvalues(8, 0.9, 0).imag))
+    page = view._repr_html_()
+    assert page.count("<svg") == 2 and "Elman tanh" in page and view._repr_png_() is None
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert is_headless()
 
 
 def test_live_explorer_updates_only_what_changed():
     w = VanishingGradientExplorer(cells=("tanh",), T=20, H=6, trace_T=10, trace_steps=3)
-    grads, clip = w.image_gradients.value, w.image_clipping.value
-    assert grads[:4] == b"\x89PNG" and clip[:4] == b"\x89PNG" and "Elman tanh" in w.status.value
+    grads, clip = w.svg_gradients.value, w.svg_clipping.value
+    assert grads.startswith("<svg") and clip.startswith("<svg") and "Elman tanh" in w.status.value
     w.threshold.value = 0.5  # only the clipping panels depend on the threshold
-    assert w.image_clipping.value != clip and w.image_gradients.value == grads
-    clip = w.image_clipping.value
+    assert w.svg_clipping.value != clip and w.svg_gradients.value == grads
+    clip = w.svg_clipping.value
     w.cell_buttons["lstm"].value = True
-    assert "LSTM" in w.status.value and w.image_gradients.value != grads and w.image_clipping.value == clip
-    grads = w.image_gradients.value
+    assert "LSTM" in w.status.value and w.svg_gradients.value != grads and w.svg_clipping.value == clip
+    grads = w.svg_gradients.value
     w.forget_bias.value = 3.0  # only the gradient panels depend on the forget-gate bias
-    assert w.image_gradients.value != grads and w.image_clipping.value == clip
+    assert w.svg_gradients.value != grads and w.svg_clipping.value == clip
     w.radius.value = 1.5  # both
-    assert w.image_gradients.value != grads and w.image_clipping.value != clip and "ρ = 1.50" in w.status.value
-    fig, summary = w.figure()
-    assert len(fig.axes) == 4 and set(summary) == {"tanh", "lstm", "clipping"}
+    assert w.svg_gradients.value != grads and w.svg_clipping.value != clip and "ρ = 1.50" in w.status.value
+    panels, summary = w.panels()
+    assert len(panels) == 4 and set(summary) == {"tanh", "lstm", "clipping"}
+    np.testing.assert_allclose(panels[0].lines()["LSTM"], gradient_norms_through_time("lstm", 20, 6, 1.5, 3.0, 0))
+    np.testing.assert_allclose(panels[2].lines()["no clipping: ‖g‖"], np.clip(summary["clipping"]["norm_plain"],
+                                                                             1e-30, 1e30))
     bundle = w._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["text/html"].count("<img") == 2
+    assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["text/html"].count("<svg") == 2
 
 
 def test_live_viewer_and_static_viewer(char_lm):
@@ -508,7 +513,7 @@ def test_sentiment_view_static_and_live():
 
 def test_notebook_runs_top_to_bottom_under_nbgrader(monkeypatch):
     """A real kernel without a browser, as ``nbgrader autograde`` runs it: the cell's output is the static view
-    (PNG + HTML), not a widget that nothing could render."""
+    (HTML with the panels as inline SVG), not a widget that nothing could render."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -521,4 +526,5 @@ def test_notebook_runs_top_to_bottom_under_nbgrader(monkeypatch):
     (out,) = nb.cells[0].outputs
     assert out["output_type"] == "execute_result"
     assert "application/vnd.jupyter.widget-view+json" not in out["data"]
-    assert out["data"]["image/png"] and "static view" in out["data"]["text/html"]
+    page = out["data"]["text/html"]
+    assert "static view" in page and page.count("<svg") == 2 and "Elman tanh" in page

@@ -11,7 +11,7 @@ with ``static=True``, so that notebooks execute top to bottom in CI and under nb
 """
 
 from course_lib.widgets._display import StaticView, is_headless
-from course_lib.widgets.vanishing import VanishingGradientExplorer, explorer_figure, vanishing_gradient_explorer
+from course_lib.widgets.vanishing import VanishingGradientExplorer, explorer_panels, vanishing_gradient_explorer
 from course_lib.widgets.viewer import (
     CellActivationViewer,
     SentimentNeuronView,
@@ -25,6 +25,6 @@ from course_lib.widgets.viewer import (
 
 __all__ = [
     "CellActivationViewer", "SentimentNeuronView", "StaticView", "VanishingGradientExplorer",
-    "cell_activation_viewer", "compile_feature", "explorer_figure", "is_headless", "load_char_lm", "load_reviews",
+    "cell_activation_viewer", "compile_feature", "explorer_panels", "is_headless", "load_char_lm", "load_reviews",
     "sentiment_histogram", "sentiment_neuron_view", "vanishing_gradient_explorer",
 ]

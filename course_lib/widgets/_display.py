@@ -50,16 +50,18 @@ def png_img_tag(png: bytes, alt: str = "") -> str:
 
 
 class StaticView:
-    """What a widget shows without a frontend: a matplotlib ``figure`` and/or an ``html`` string.
+    """What a widget shows without a frontend: a matplotlib ``figure`` and/or an ``html`` string (which may hold
+    inline SVG).
 
-    Displays as HTML (figure inlined as PNG, then the HTML) and as PNG; ``figure`` stays available for tests
-    and for saving (``view.figure.savefig(...)``).
+    Displays as HTML (figure inlined as PNG, then the HTML) and as PNG when there is a figure; ``figure`` stays
+    available for tests and for saving (``view.figure.savefig(...)``), and ``data`` holds what was drawn when
+    the picture is SVG (e.g. the explorer's :class:`~course_lib.widgets.svgplot.Panel` list).
     """
 
-    def __init__(self, figure: Figure | None = None, html: str = "", title: str = "") -> None:
+    def __init__(self, figure: Figure | None = None, html: str = "", title: str = "", data=None) -> None:
         if figure is None and not html:
             raise ValueError("a static view needs a figure or some HTML")
-        self.figure, self.html, self.title = figure, html, title
+        self.figure, self.html, self.title, self.data = figure, html, title, data
         self._png: bytes | None = None
 
     def png(self) -> bytes | None:

@@ -1,6 +1,6 @@
 """Vanishing/exploding-gradient explorer (deck 000 Part 2 and Part 3; Pascanu, Mikolov & Bengio 2013).
 
-Four panels (two PNG images in the live widget), recomputed from the NumPy reference
+Four panels (two rows of inline SVG in the live widget), recomputed from the NumPy reference
 (:mod:`course_lib.widgets.gradients`) when a control they depend on moves:
 
 1. ``||dL/dh_t||`` (or ``||∂h_T/∂h_t||_2``) against t on a log scale for several cells side by side, with the
@@ -9,8 +9,11 @@ Four panels (two PNG images in the live widget), recomputed from the NumPy refer
 3. and 4. a short SGD run of a tanh RNN with and without gradient-norm clipping: gradient norm per update
    (before / after clipping) and loss.
 
-Use :func:`vanishing_gradient_explorer` in a notebook: it returns the live widget, or a :class:`StaticView`
-(the same figure) when there is no frontend (nbgrader, CI) or with ``static=True``.
+The panels are data (:class:`~course_lib.widgets.svgplot.Panel`) drawn by :mod:`course_lib.widgets.svgplot`:
+a few milliseconds per row, so an update costs about what its NumPy compute costs (matplotlib's Agg took
+~0.3 s per update; ``benchmarks/bench_widgets.py``). Use :func:`vanishing_gradient_explorer` in a notebook: it
+returns the live widget, or a :class:`StaticView` (the same SVG) when there is no frontend (nbgrader, CI) or
+with ``static=True``.
 """
 
 from __future__ import annotations
@@ -21,10 +24,8 @@ from functools import lru_cache
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from course_lib.widgets._display import StaticView, figure_png, png_img_tag, want_static
+from course_lib.widgets._display import StaticView, want_static
 from course_lib.widgets.gradients import (
     CELL_LABELS,
     CELLS,
@@ -33,14 +34,17 @@ from course_lib.widgets.gradients import (
     gradient_norms_through_time,
     recurrent_eigenvalues,
 )
+from course_lib.widgets.svgplot import Panel, render_svg
 
 __all__ = [
-    "VanishingGradientExplorer", "draw_clipping", "draw_gradients", "explorer_figure", "vanishing_gradient_explorer",
+    "VanishingGradientExplorer", "clipping_panels", "explorer_panels", "explorer_svg", "gradient_panels",
+    "vanishing_gradient_explorer",
 ]
 
 COLOURS = {"tanh": "C0", "relu": "C1", "linear": "C2", "lstm": "C3", "gru": "C4"}
 FLOOR, CEIL = 1e-30, 1e30  # display range of the log plots (0 and inf are drawn at the edges)
 NORMS = {"loss": "‖∂L/∂h_t‖, L = u·h_T", "spectral": "‖∂h_T/∂h_t‖₂ (full Jacobian)"}
+ROW_WIDTH, ROW_HEIGHT = 1000, 330  # pixels of one row of two panels
 
 
 @lru_cache(maxsize=128)
@@ -61,101 +65,81 @@ def _shown(v: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(v, nan=CEIL, posinf=CEIL), FLOOR, CEIL)
 
 
-_DECADES = FuncFormatter(lambda v, _pos: f"1e{round(np.log10(v))}" if v > 0 else "0")
+def gradient_panels(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
+                    forget_bias: float = 1.0, seed: int = 0, init: str = "orthogonal",
+                    norm: str = "loss") -> tuple[Panel, Panel, dict]:
+    """Panels 1-2: gradient norms against t (log scale) and the eigenvalues of ``W_h`` against the unit circle.
 
-
-def _title(ax, text: str) -> None:
-    """A title at a fixed height: matplotlib's automatic title placement costs a fifth of the drawing time."""
-    ax.set_title(text, y=1.01, fontsize=10)
-
-
-def _log_limits(ax, **kwargs) -> None:
-    """Log y-axis limited to the data (within the display range) with at most ~8 labelled decades."""
-    ys = np.concatenate([ln.get_ydata() for ln in ax.get_lines()])
-    lo, hi = float(ys.min(initial=1.0)), float(ys.max(initial=1.0))
-    ax.set(ylim=(max(FLOOR, lo) / 5, min(CEIL, hi) * 5), **kwargs)
-    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=7))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(_DECADES)  # plain "1e-5" labels: mathtext would double the drawing time
-
-
-def draw_gradients(ax_g, ax_e, cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
-                   forget_bias: float = 1.0, seed: int = 0, init: str = "orthogonal", norm: str = "loss") -> dict:
-    """Panels 1-2 into the axes ``ax_g`` (gradient norms against t) and ``ax_e`` (eigenvalues).
-
-    Returns ``{cell: ||dL/dh_1||}`` (the gradient that reaches the first state) for the cells drawn.
+    Returns ``(panel_gradients, panel_eigenvalues, summary)`` with ``summary = {cell: ||dL/dh_1||}`` (the gradient
+    that reaches the first state) for the cells drawn. Plotted values are clipped to [1e-30, 1e30] (0 and inf are
+    drawn at the edges).
     """
     cells = [c for c in CELLS if c in set(cells)]
     t = np.arange(1, T + 1)
     summary: dict = {}
-    ax_g.semilogy(t, _shown(radius ** (T - t).astype(float)), color="0.6", ls="--", lw=1,
-                  label=f"ρ^(T−t), ρ = {radius:.2f}")
+    g = Panel(title=f"Gradient reaching h_t from step T = {T} (H = {H})", xlabel="t", ylabel=NORMS[norm], logy=True,
+              xlim=(1, T))
+    g.hline(1.0, color="0.85")
+    g.line(t, _shown(radius ** (T - t).astype(float)), f"ρ^(T−t), ρ = {radius:.2f}", color="0.6", linewidth=1,
+           linestyle="--")
     for cell in cells:
         h, c = _norms(cell, T, H, float(radius), float(forget_bias) if cell in ("lstm", "gru") else 0.0, seed,
                       init, norm)
-        ax_g.semilogy(t, _shown(h), color=COLOURS[cell], lw=2, label=CELL_LABELS[cell])
+        g.line(t, _shown(h), CELL_LABELS[cell], color=COLOURS[cell], linewidth=2)
         if c is not None:
-            ax_g.semilogy(t[:-1], _shown(c[:-1]), color=COLOURS[cell], lw=1.2, ls=":", label="LSTM cell path")
+            g.line(t[:-1], _shown(c[:-1]), "LSTM cell path", color=COLOURS[cell], linewidth=1.2, linestyle=":")
         summary[cell] = float(h[0])
-    _log_limits(ax_g, xlabel="t", ylabel=NORMS[norm], xlim=(1, T))
-    _title(ax_g, f"Gradient reaching h_t from step T = {T} (H = {H})")
-    ax_g.axhline(1.0, color="0.85", lw=0.8, zorder=0)
-    ax_g.legend(fontsize=7, loc="best", framealpha=0.6)
 
     lam = recurrent_eigenvalues(H, radius, seed, init)
-    phi = np.linspace(0, 2 * np.pi, 256)
-    ax_e.plot(np.cos(phi), np.sin(phi), color="k", lw=1)
-    ax_e.plot(radius * np.cos(phi), radius * np.sin(phi), color="0.6", lw=1, ls="--")
-    ax_e.scatter(lam.real, lam.imag, s=12, color="C0", zorder=3)
+    phi = np.linspace(0, 2 * np.pi, 129)
     lim = 1.15 * max(1.0, radius)
-    ax_e.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="Re λ", ylabel="Im λ")
-    _title(ax_e, f"eig(W_h), {init}: unit circle (black), |λ| = ρ (dashed)")
-    return summary
+    e = Panel(title=f"eig(W_h), {init}: unit circle (black), |λ| = ρ (dashed)", xlabel="Re λ", ylabel="Im λ",
+              xlim=(-lim, lim), ylim=(-lim, lim), equal=True, legend=False)
+    e.line(np.cos(phi), np.sin(phi), color="k", linewidth=1)
+    e.line(radius * np.cos(phi), radius * np.sin(phi), color="0.6", linewidth=1, linestyle="--")
+    e.scatter(lam.real, lam.imag, "eigenvalues", color="C0", size=5)
+    return g, e, summary
 
 
-def draw_clipping(ax_c, ax_l, H: int = 64, radius: float = 1.0, threshold: float = 5.0, seed: int = 0,
-                  init: str = "orthogonal", trace_T: int = 40, trace_steps: int = 12) -> dict:
-    """Panels 3-4 into ``ax_c`` (gradient norm per SGD update, before/after clipping) and ``ax_l`` (loss), from
-    :func:`~course_lib.widgets.gradients.clipping_trace`; returns the trace arrays."""
+def clipping_panels(H: int = 64, radius: float = 1.0, threshold: float = 5.0, seed: int = 0,
+                    init: str = "orthogonal", trace_T: int = 40, trace_steps: int = 12) -> tuple[Panel, Panel, dict]:
+    """Panels 3-4: gradient norm per SGD update (before/after clipping, log scale) and the loss, from
+    :func:`~course_lib.widgets.gradients.clipping_trace`. Returns ``(panel_norms, panel_loss, trace)``."""
     tr = clipping_trace(trace_T, H, radius, threshold, seed, steps=trace_steps, init=init)
     u = np.arange(1, trace_steps + 1)
-    ax_c.semilogy(u, _shown(tr["norm_plain"]), "o-", color="C3", label="no clipping: ‖g‖")
-    ax_c.semilogy(u, _shown(tr["norm_clipped"]), "s--", color="C0", alpha=0.5, ms=4, label="clipped run: ‖g‖ before")
-    ax_c.semilogy(u, _shown(tr["step_clipped"]), "s-", color="C0", label="clipped run: ‖g‖ after")
-    ax_c.axhline(threshold, color="k", lw=1, ls=":", label=f"threshold = {threshold:.3g}")
-    _log_limits(ax_c, xlabel="SGD update", ylabel="gradient norm")
-    _title(ax_c, f"Norm clipping, tanh RNN (T = {trace_T}, ρ = {radius:.2f})")
-    ax_c.legend(fontsize=7)
-    ax_l.plot(u, tr["loss_plain"], "o-", color="C3", label="no clipping")
-    ax_l.plot(u, tr["loss_clipped"], "s-", color="C0", label="with clipping")
-    ax_l.set(xlabel="SGD update", ylabel="training loss")
-    _title(ax_l, "Loss during the same runs")
-    ax_l.legend(fontsize=7)
-    return tr
+    c = Panel(title=f"Norm clipping, tanh RNN (T = {trace_T}, ρ = {radius:.2f})", xlabel="SGD update",
+              ylabel="gradient norm", logy=True)
+    c.line(u, _shown(tr["norm_plain"]), "no clipping: ‖g‖", color="C3", marker="o")
+    c.line(u, _shown(tr["norm_clipped"]), "clipped run: ‖g‖ before", color="C0", linestyle="--", marker="s",
+           alpha=0.5)
+    c.line(u, _shown(tr["step_clipped"]), "clipped run: ‖g‖ after", color="C0", marker="s")
+    c.hline(threshold, color="k", linestyle=":", label=f"threshold = {threshold:.3g}")
+    loss = Panel(title="Loss during the same runs", xlabel="SGD update", ylabel="training loss")
+    loss.line(u, tr["loss_plain"], "no clipping", color="C3", marker="o")
+    loss.line(u, tr["loss_clipped"], "with clipping", color="C0", marker="s")
+    return c, loss, tr
 
 
-def _figure(rows: int) -> tuple[Figure, np.ndarray]:
-    fig = Figure(figsize=(11, 3.6 * rows))  # fixed margins: a layout engine would triple the drawing time
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.07 * 2 / rows, top=1 - 0.05 * 2 / rows, wspace=0.2,
-                        hspace=0.33)
-    return fig, fig.subplots(rows, 2).ravel()
-
-
-def explorer_figure(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
+def explorer_panels(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
                     forget_bias: float = 1.0, threshold: float = 5.0, seed: int = 0, init: str = "orthogonal",
-                    norm: str = "loss", trace_T: int = 40, trace_steps: int = 12) -> tuple[Figure, dict]:
-    """The explorer's four panels in one figure (:func:`draw_gradients` above :func:`draw_clipping`).
+                    norm: str = "loss", trace_T: int = 40, trace_steps: int = 12) -> tuple[list[Panel], dict]:
+    """The explorer's four panels (:func:`gradient_panels`, then :func:`clipping_panels`).
 
     cells: a subset of :data:`~course_lib.widgets.gradients.CELLS`; the other arguments as in
     :func:`~course_lib.widgets.gradients.gradient_norms_through_time` and
     :func:`~course_lib.widgets.gradients.clipping_trace` (which runs ``trace_steps`` SGD updates on sequences of
-    length ``trace_T`` with the same H, radius, seed and init). Returns ``(figure, summary)``: ``summary`` maps
+    length ``trace_T`` with the same H, radius, seed and init). Returns ``(panels, summary)``: ``summary`` maps
     each cell to ``||dL/dh_1||`` and has ``"clipping"`` (the trace arrays).
     """
-    fig, (ax_g, ax_e, ax_c, ax_l) = _figure(2)
-    summary = draw_gradients(ax_g, ax_e, cells, T, H, radius, forget_bias, seed, init, norm)
-    summary["clipping"] = draw_clipping(ax_c, ax_l, H, radius, threshold, seed, init, trace_T, trace_steps)
-    return fig, summary
+    g, e, summary = gradient_panels(cells, T, H, radius, forget_bias, seed, init, norm)
+    c, loss, summary["clipping"] = clipping_panels(H, radius, threshold, seed, init, trace_T, trace_steps)
+    return [g, e, c, loss], summary
+
+
+def explorer_svg(**kwargs) -> tuple[str, dict]:
+    """:func:`explorer_panels` drawn as two rows of SVG; returns ``(html, summary)``."""
+    panels, summary = explorer_panels(**kwargs)
+    return "".join(render_svg(panels[k:k + 2], ROW_WIDTH, ROW_HEIGHT) for k in (0, 2)), summary
 
 
 def _summary_html(summary: dict, radius: float, ms: float | None = None) -> str:
@@ -174,13 +158,13 @@ CLIPPING_CONTROLS = ("H", "radius", "threshold", "seed", "init")
 
 
 class VanishingGradientExplorer(widgets.VBox):
-    """The live explorer: controls on top, then two PNG ``Image`` widgets, ``image_gradients`` (panels 1-2) and
-    ``image_clipping`` (panels 3-4).
+    """The live explorer: controls on top, then two ``HTML`` widgets holding one SVG row each, ``svg_gradients``
+    (panels 1-2) and ``svg_clipping`` (panels 3-4).
 
     Controls (attributes): ``cell_buttons`` (one toggle per cell type), ``radius``, ``T``, ``H``,
     ``forget_bias``, ``threshold``, ``seed``, ``init``, ``norm``. Sliders update on release, and a change redraws
     only the panels that depend on it (the threshold only the clipping panels; T, the cells, the forget-gate bias
-    and the measure only the gradient panels). ``figure()`` returns the four panels as one matplotlib figure;
+    and the measure only the gradient panels). ``panels()`` returns the four panels (data);
     ``last_update_ms`` is the time of the last update.
     """
 
@@ -209,9 +193,9 @@ class VanishingGradientExplorer(widgets.VBox):
         self.norm = widgets.Dropdown(options=[(v, k) for k, v in NORMS.items()], value=norm, description="measure",
                                      style=style, layout=lay)
         self.trace_T, self.trace_steps = trace_T, trace_steps
-        img_layout = {"width": "100%", "max_width": "1000px"}
-        self.image_gradients = widgets.Image(format="png", layout=widgets.Layout(**img_layout))
-        self.image_clipping = widgets.Image(format="png", layout=widgets.Layout(**img_layout))
+        img_layout = {"width": "100%", "max_width": f"{ROW_WIDTH}px"}
+        self.svg_gradients = widgets.HTML(layout=widgets.Layout(**img_layout))
+        self.svg_clipping = widgets.HTML(layout=widgets.Layout(**img_layout))
         self.status = widgets.HTML()
         self.last_update_ms = float("nan")
         self._summary: dict = {}
@@ -219,7 +203,7 @@ class VanishingGradientExplorer(widgets.VBox):
             widgets.VBox([self.radius, self.T, self.H, self.forget_bias]),
             widgets.VBox([self.threshold, self.seed, self.init, self.norm]),
         ])
-        figures = widgets.VBox([self.image_gradients, self.image_clipping])
+        figures = widgets.VBox([self.svg_gradients, self.svg_clipping])
         figures.add_class("course-explorer-figures")
         super().__init__([widgets.HBox(list(self.cell_buttons.values())), controls, self.status, figures])
         self.add_class("course-vanishing-explorer")
@@ -230,30 +214,28 @@ class VanishingGradientExplorer(widgets.VBox):
         self.update()
 
     def params(self) -> dict:
-        """The current settings, as keyword arguments of :func:`explorer_figure`."""
+        """The current settings, as keyword arguments of :func:`explorer_panels`."""
         return {"cells": tuple(c for c, b in self.cell_buttons.items() if b.value), "T": self.T.value,
                 "H": self.H.value, "radius": self.radius.value, "forget_bias": self.forget_bias.value,
                 "threshold": self.threshold.value, "seed": self.seed.value, "init": self.init.value,
                 "norm": self.norm.value, "trace_T": self.trace_T, "trace_steps": self.trace_steps}
 
-    def figure(self) -> tuple[Figure, dict]:
-        """All four panels of the current settings in one figure, and the summary (see :func:`explorer_figure`)."""
-        return explorer_figure(**self.params())
+    def panels(self) -> tuple[list[Panel], dict]:
+        """The four panels of the current settings, and the summary (see :func:`explorer_panels`)."""
+        return explorer_panels(**self.params())
 
     def update(self, changed=GRADIENT_CONTROLS + CLIPPING_CONTROLS) -> None:
         """Recompute and redraw the panels that depend on the ``changed`` controls (names as in :meth:`params`)."""
         start, p = time.perf_counter(), self.params()
         try:
             if set(changed) & set(GRADIENT_CONTROLS):
-                fig, axes = _figure(1)
-                grads = draw_gradients(*axes, **{k: p[k] for k in GRADIENT_CONTROLS})
+                g, e, grads = gradient_panels(**{k: p[k] for k in GRADIENT_CONTROLS})
                 self._summary = {**grads, "clipping": self._summary.get("clipping")}
-                self.image_gradients.value = figure_png(fig)
+                self.svg_gradients.value = render_svg([g, e], ROW_WIDTH, ROW_HEIGHT)
             if set(changed) & set(CLIPPING_CONTROLS):
-                fig, axes = _figure(1)
                 keys = ("H", "radius", "threshold", "seed", "init", "trace_T", "trace_steps")
-                self._summary["clipping"] = draw_clipping(*axes, **{k: p[k] for k in keys})
-                self.image_clipping.value = figure_png(fig)
+                c, loss, self._summary["clipping"] = clipping_panels(**{k: p[k] for k in keys})
+                self.svg_clipping.value = render_svg([c, loss], ROW_WIDTH, ROW_HEIGHT)
         except Exception as err:  # keep the widget alive; show what went wrong
             self.status.value = f"<pre style='color:#b00'>{html.escape(f'{type(err).__name__}: {err}')}</pre>"
             return
@@ -261,12 +243,10 @@ class VanishingGradientExplorer(widgets.VBox):
         self.status.value = _summary_html(self._summary, self.radius.value, self.last_update_ms)
 
     def _repr_mimebundle_(self, **kwargs):
-        """The widget view plus both pictures as HTML, for renderers without a widget manager."""
+        """The widget view plus both rows of panels as HTML, for renderers without a widget manager."""
         bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict) and self.image_gradients.value:
-            bundle["text/html"] = self.status.value + "".join(
-                png_img_tag(img.value, "vanishing-gradient explorer") for img in (self.image_gradients,
-                                                                                 self.image_clipping))
+        if isinstance(bundle, dict) and self.svg_gradients.value:
+            bundle["text/html"] = self.status.value + self.svg_gradients.value + self.svg_clipping.value
         return bundle
 
 
@@ -274,8 +254,10 @@ def vanishing_gradient_explorer(static: bool | None = None, **kwargs):
     """The explorer for a notebook cell: the live :class:`VanishingGradientExplorer`, or a :class:`StaticView`
     of the same figure when ``static`` is true or, with ``static=None``, when there is no frontend
     (``NBGRADER_EXECUTION`` set, ``COURSE_WIDGETS_STATIC=1``, or no Jupyter kernel). ``kwargs`` go to
-    :func:`explorer_figure` (cells, T, H, radius, forget_bias, threshold, seed, init, norm, ...)."""
+    :func:`explorer_panels` (cells, T, H, radius, forget_bias, threshold, seed, init, norm, ...)."""
     if want_static(static):
-        fig, summary = explorer_figure(**kwargs)
-        return StaticView(fig, _summary_html(summary, kwargs.get("radius", 1.0)), "Vanishing-gradient explorer")
+        panels, summary = explorer_panels(**kwargs)
+        rows = "".join(render_svg(panels[k:k + 2], ROW_WIDTH, ROW_HEIGHT) for k in (0, 2))
+        return StaticView(html=_summary_html(summary, kwargs.get("radius", 1.0)) + rows,
+                          title="Vanishing-gradient explorer", data=panels)
     return VanishingGradientExplorer(**kwargs)

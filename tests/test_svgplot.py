@@ -1,0 +1,83 @@
+"""The SVG plotter behind the live explorer: well-formed SVG whose drawn points map back to the data."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from course_lib.widgets.svgplot import Panel, nice_ticks, render_svg
+
+NS = {"s": "http://www.w3.org/2000/svg"}
+
+
+def _parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)  # raises on malformed XML (unescaped '<' or '&' in a label, say)
+
+
+def _polylines(root) -> list[np.ndarray]:
+    return [np.array([[float(v) for v in pt.split(",")] for pt in pl.get("points").split()])
+            for pl in root.iterfind(".//s:polyline", NS)]
+
+
+def _axes_box(root) -> tuple[float, float, float, float]:
+    r = root.find(".//s:g/s:rect", NS)
+    return tuple(float(r.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def test_linear_points_land_where_the_data_says():
+    p = Panel(title="a < b & c", xlabel="x", ylabel="y", xlim=(0, 10), ylim=(-1, 1))
+    x = np.linspace(0, 10, 11)
+    p.line(x, np.sin(x), "sin")
+    root = _parse(render_svg([p], 500, 300))
+    (pts,) = _polylines(root)
+    ax, ay, aw, ah = _axes_box(root)
+    np.testing.assert_allclose((pts[:, 0] - ax) / aw * 10, x, atol=0.02)
+    np.testing.assert_allclose(1 - (pts[:, 1] - ay) / ah * 2, np.sin(x), atol=0.01)
+    texts = [t.text for t in root.iterfind(".//s:text", NS)]
+    assert "a < b & c" in texts and "sin" in texts  # escaped in the SVG, read back intact
+
+
+def test_log_axis_is_linear_in_the_exponent_and_breaks_at_non_positive_values():
+    p = Panel(logy=True, xlim=(1, 6), ylim=(1e-6, 1e0))
+    p.line(np.arange(1, 7), [1e-1, 1e-2, 0.0, np.nan, 1e-4, 1e-5], "decay")
+    root = _parse(render_svg([p], 400, 300))
+    first, second = _polylines(root)  # the 0 and the NaN split the line in two
+    ax, ay, aw, ah = _axes_box(root)
+    ys = np.concatenate([first[:, 1], second[:, 1]])
+    np.testing.assert_allclose(-6 * (ys - ay) / ah, [-1, -2, -4, -5], atol=0.02)
+    labels = [t.text for t in root.iterfind(".//s:text", NS)]
+    assert "1e-3" in labels and "1e0" in labels
+
+
+def test_equal_aspect_circle_is_round():
+    phi = np.linspace(0, 2 * np.pi, 65)
+    p = Panel(xlim=(-1, 1), ylim=(-1, 1), equal=True, legend=False)
+    p.line(np.cos(phi), np.sin(phi))
+    (pts,) = _polylines(_parse(render_svg([p], 700, 300)))
+    width, height = np.ptp(pts[:, 0]), np.ptp(pts[:, 1])
+    assert width == pytest.approx(height, rel=0.01)
+
+
+def test_legend_avoids_the_data():
+    p = Panel(xlim=(0, 1), ylim=(0, 1))
+    x = np.linspace(0, 1, 200)
+    p.line(x, 1 - x, "falling")  # top-left to bottom-right: the free corners are top-right and bottom-left
+    root = _parse(render_svg([p], 400, 300))
+    ax, ay, aw, ah = _axes_box(root)
+    box = root.findall(".//s:rect", NS)[-1]
+    cx = float(box.get("x")) + float(box.get("width")) / 2
+    cy = float(box.get("y")) + float(box.get("height")) / 2
+    assert (cx > ax + aw / 2) == (cy < ay + ah / 2)
+
+
+def test_nice_ticks_and_bad_input():
+    assert nice_ticks(1, 12) == [2, 4, 6, 8, 10, 12]
+    assert nice_ticks(0, 1) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(-1.15, 1.15)[0] >= -1.15
+    with pytest.raises(ValueError, match=r"\(n,\)"):
+        Panel().line([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="at least one panel"):
+        render_svg([])
+    empty = Panel(logy=True)
+    empty.line([1, 2], [0, -1], "nothing positive")  # nothing to draw on a log axis: still a valid plot
+    assert not _polylines(_parse(render_svg([empty])))
