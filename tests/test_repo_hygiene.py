@@ -57,7 +57,7 @@ RANK = {
     "reference": 0, "metrics": 0, "exercises": 0, "notebook_runner": 0, "setup_lab": 0,
     "models": 1, "data": 1, "training": 1,
     "checkpoints": 2, "baselines": 2, "lm_eval": 2, "agreement": 2, "distributed": 2, "tasks": 2, "train": 2,
-    "sequence_labelling": 2, "text_classification": 2,
+    "sequence_labelling": 2, "text_classification": 2, "pretrained": 2,
     "widgets": 3, "grading": 3,
 }
 ALLOWED_RANK1 = {"models": {"reference", "models"}, "data": {"data"}, "training": {"reference", "models", "training"}}

@@ -25,6 +25,7 @@ hash matched, so an interrupted or corrupted transfer never leaves a file that l
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -247,17 +248,39 @@ def _mirror_copier(src: Path):
     return copy
 
 
-def _hash_checked(inner, fname: str, expected: str, source: str, advice: str):
-    """Wrap a pooch downloader: after it wrote the temporary file, compare SHA-256 and raise DataHashError.
+def git_blob_sha1(path: str | os.PathLike) -> str:
+    """The id git gives a file's content (``git hash-object``): SHA-1 of ``b"blob <size>\\0" + content``.
+    Used for files published only in a git repository, whose blob ids are their only pinned hashes."""
+    h = hashlib.sha1(f"blob {os.path.getsize(path)}\0".encode())
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_digest(path: str | os.PathLike, alg: str = "sha256") -> str:
+    """``alg`` ``"sha256"`` (pooch's file hash) or ``"git-blob"`` (:func:`git_blob_sha1`) of a file."""
+    if alg == "git-blob":
+        return git_blob_sha1(path)
+    if alg == "sha256":
+        return pooch.file_hash(str(path), alg="sha256")
+    raise ValueError(f"alg must be 'sha256' or 'git-blob', got {alg!r}")
+
+
+def _hash_checked(inner, fname: str, expected: str, source: str, advice: str, alg: str = "sha256"):
+    """Wrap a pooch downloader: after it wrote the temporary file, compare its hash (``alg``, see
+    :func:`file_digest`) with ``expected`` and raise DataHashError.
 
     Pooch deletes the temporary file on any exception, so a mismatch never reaches the cache.
     """
+    name = {"sha256": "SHA-256", "git-blob": "git blob id"}[alg]
+
     def download(url: str, output_file: str, pooch_obj) -> None:
         inner(url, output_file, pooch_obj)
-        actual = pooch.file_hash(output_file, alg="sha256")
+        actual = file_digest(output_file, alg)
         if actual != expected:
             raise DataHashError(
-                f"SHA-256 mismatch for {fname} from {source}: expected {expected}, got {actual}. "
+                f"{name} mismatch for {fname} from {source}: expected {expected}, got {actual}. "
                 f"The file was not stored in the cache. {advice}")
     return download
 

@@ -18,7 +18,15 @@ Weights are stored torch-style, ``(out, in)``, and multiply as ``x @ W.T``.
 
 Speed: the input projections of all time steps are one matmul before the loop; each step then costs two
 matmuls (``h W_mh^T`` and ``m W_m^T``). Radford et al. also used weight normalisation (Salimans & Kingma,
-2016) on the mLSTM; it is omitted here to keep the cell readable.
+2016) on the mLSTM; it is omitted here to keep the cell readable, and :func:`mlstm_from_radford_params` folds
+it into the weights when it loads their released model.
+
+**Radford et al.'s released model** (``openai/generating-reviews-discovering-sentiment``, ``encoder.py``) differs
+from this module only in layout, never in maths: TF weights are ``(in, out)`` (ours ``(out, in)``); the gates
+are packed ``[i, f, o, u]`` (ours ``[i, f, u, o]``); each of ``wx, wh, wmx, wmh`` is weight-normalised per output
+column, ``w = g ⊙ w / ||w||_col`` (``tf.nn.l2_normalize(w, dim=0) * g``); the embedding and the output layer
+are plain. :func:`mlstm_from_radford_params` converts; the test compares it with a NumPy transcription of
+``encoder.py``'s equations.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -170,3 +179,76 @@ class MLSTMLM(nn.Module):
         with _EvalMode(self):
             return generate(step, start, length, temperature=temperature, top_k=top_k,
                             generator=generator, state=state)
+
+
+# ------------------------------------------------------------------------------------- Radford et al.'s weights
+RADFORD_HIDDEN, RADFORD_EMBED, RADFORD_VOCAB = 4096, 64, 256
+RADFORD_SENTIMENT_UNIT = 2388  # the cell unit of the released model that tracks sentiment (Radford et al. 2017)
+
+
+def radford_file_shapes(hidden: int = RADFORD_HIDDEN, embed: int = RADFORD_EMBED,
+                        vocab: int = RADFORD_VOCAB) -> list[tuple[int, ...]]:
+    """Shapes of the 15 released files ``model/0.npy`` .. ``14.npy``, in order (``encoder.py``'s variables):
+
+    0 embedding ``(256, 64)``; 1 ``wx (64, 4H)``; 2-5 ``wh (H, 4H)`` split into four ``(H, H)`` column blocks;
+    6 ``wmx (64, H)``; 7 ``wmh (H, H)``; 8 ``b (4H,)``; 9 ``gx (4H,)``; 10 ``gh (4H,)``; 11 ``gmx (H,)``;
+    12 ``gmh (H,)``; 13 output ``w (H, 256)``; 14 output ``b (256,)``. All float32.
+    """
+    h, e, v = hidden, embed, vocab
+    return [(v, e), (e, 4 * h), (h, h), (h, h), (h, h), (h, h), (e, h), (h, h), (4 * h,), (4 * h,), (4 * h,),
+            (h,), (h,), (h, v), (v,)]
+
+
+def _weight_normed(w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``tf.nn.l2_normalize(w, dim=0) * g``: every column scaled to norm ``g[j]`` (TF's epsilon 1e-12 on the
+    squared norm). Keeps the dtype of ``w`` (norms summed in float64)."""
+    w = np.asarray(w)
+    sq = np.einsum("ij,ij->j", w, w, dtype=np.float64)
+    return w * (np.asarray(g, dtype=np.float64) / np.sqrt(np.maximum(sq, 1e-12))).astype(w.dtype)
+
+
+# Radford's gate blocks [i, f, o, u] -> our block index in [i, f, u, o]
+_RADFORD_TO_OURS = (0, 1, 3, 2)
+
+
+def mlstm_from_radford_params(params: Sequence[np.ndarray], dtype: torch.dtype = torch.float32) -> MLSTMLM:
+    """An :class:`MLSTMLM` holding Radford et al.'s released weights (the 15 arrays of
+    :func:`radford_file_shapes`, in file order), with the weight normalisation folded in and the gates reordered.
+
+    Works gate block by gate block (files 2-5 are ``wh``'s four blocks), so converting the 4096-unit model needs
+    the model (~345 MB in float32) plus one (H, H) block on top of the arrays; pass memory-mapped arrays
+    (``np.load(..., mmap_mode="r")``) to keep those on disk. Raises ValueError naming the file and the expected
+    shape if an array does not fit (sizes are read from files 0 and 7, so smaller models of the same layout load
+    too — the tests use them).
+    """
+    if len(params) != 15:
+        raise ValueError(f"expected the 15 arrays of model/0.npy .. 14.npy, got {len(params)}")
+    vocab, embed = np.shape(params[0]) if np.ndim(params[0]) == 2 else (0, 0)
+    hidden = np.shape(params[7])[0] if np.ndim(params[7]) == 2 else 0
+    for k, (a, shape) in enumerate(zip(params, radford_file_shapes(hidden, embed, vocab))):
+        if tuple(np.shape(a)) != shape:
+            raise ValueError(f"model/{k}.npy must have shape {shape} (hidden={hidden}, embed={embed}, "
+                             f"vocab={vocab}), got {tuple(np.shape(a))}")
+    emb, wx, *wh_blocks = params[:6]
+    wmx, wmh, b, gx, gh, gmx, gmh, w_out, b_out = params[6:]
+    H = hidden
+    model = MLSTMLM(hidden=H, embed=embed, vocab=vocab).to(dtype)
+
+    def t(a) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a)).to(dtype)
+
+    with torch.no_grad():
+        model.embedding.weight.copy_(t(emb))
+        cell = model.cell
+        wx_n = _weight_normed(wx, gx)                                          # (E, 4H), Radford's gate order
+        for k, ours in enumerate(_RADFORD_TO_OURS):
+            rows = slice(ours * H, (ours + 1) * H)
+            cols = slice(k * H, (k + 1) * H)
+            cell.weight_x[rows] = t(wx_n[:, cols].T)                           # (H, E)
+            cell.weight_m[rows] = t(_weight_normed(wh_blocks[k], np.asarray(gh)[cols]).T)  # (H, H)
+            cell.bias[rows] = t(np.asarray(b)[cols])
+        cell.weight_mx.copy_(t(_weight_normed(wmx, gmx).T))                    # (H, E)
+        cell.weight_mh.copy_(t(_weight_normed(wmh, gmh).T))                    # (H, H)
+        model.decoder.weight.copy_(t(np.asarray(w_out).T))                     # (256, H)
+        model.decoder.bias.copy_(t(b_out))
+    return model.eval()
