@@ -423,6 +423,61 @@ if have_byte_lm:
     display(view)
 
 # %% [markdown]
+# ### The real thing: unit 2388 of the released model
+#
+# Radford et al. published their trained model: 15 NumPy arrays, about 345 MB, in the repository
+# `openai/generating-reviews-discovering-sentiment` (MIT licence). `course_lib.pretrained` fetches them (checked
+# against the git blob ids the repository pins), converts them into the course's `MLSTMLM` — their code packs the
+# gates `[i, f, o, u]` and weight-normalises four matrices; ours does neither, so the conversion folds the norms in
+# and reorders the gates — and reads a review as their `encoder.py` does: the cell state after the last byte.
+# Their sentiment unit is number 2388 of that state.
+#
+# The next cell downloads the weights the first time it runs (a minute or so; cached afterwards) and then reads
+# 20 training and 40 of the test reviews from above — each cut to its last 200 bytes, because a 4096-unit model
+# reads only a few hundred bytes per second on a shared CPU (about half a minute for these 60). Without a network, or with `COURSE_DATA_OFFLINE=1` (as in
+# the course's own tests), it says so and the lecture goes on.
+
+# %%
+from course_lib.data.registry import DatasetUnavailable  # noqa: E402
+from course_lib.models.mlstm import decode_bytes  # noqa: E402
+from course_lib.pretrained import RADFORD_SENTIMENT_UNIT, final_cell_states, load_radford_mlstm  # noqa: E402
+
+try:
+    radford = load_radford_mlstm(progressbar=True)
+except (DatasetUnavailable, OSError) as err:  # offline, no network, or a failed download (reported, not cached)
+    radford = None
+    print(f"Radford et al.'s weights are not available here ({type(err).__name__}: {err}). With internet access "
+          "(Binder has it) this cell downloads them once, about 345 MB.")
+
+if radford is not None:
+    from course_lib.train.sentiment import fit_threshold, unit_accuracy
+
+    U = RADFORD_SENTIMENT_UNIT
+    fit_rows, test_rows = sub_train[:20], imdb_sub[:40]
+    v_fit = final_cell_states(radford, [t for t, _ in fit_rows], max_bytes=200)[:, U]
+    v_test = final_cell_states(radford, [t for t, _ in test_rows], max_bytes=200)[:, U]
+    y_fit, y_test = np.array([y for _, y in fit_rows]), np.array([y for _, y in test_rows])
+    thr = fit_threshold(v_fit, y_fit, +1.0)
+    print(f"unit {U}, threshold {thr:+.3f} fitted on {len(fit_rows)} training reviews: "
+          f"{100 * unit_accuracy(v_test, y_test, +1.0, thr):.1f} % accuracy on {len(y_test)} test reviews "
+          f"(last 200 bytes each; paper, whole reviews and 25,000 of them: "
+          f"{100 - PUBLISHED_IMDB['byte mLSTM, one sentiment unit'][0]:.2f} %)")
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    bins = np.linspace(min(v_test.min(), v_fit.min()), max(v_test.max(), v_fit.max()), 25)
+    ax.hist(v_test[y_test == 0], bins=bins, alpha=0.6, color="C3", label="negative reviews")
+    ax.hist(v_test[y_test == 1], bins=bins, alpha=0.6, color="C2", label="positive reviews")
+    ax.axvline(thr, color="k", ls="--", label="threshold")
+    ax.set(xlabel=f"unit {U}: cell state after the last byte", ylabel="reviews",
+           title="Radford et al.'s sentiment unit on IMDB test reviews")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    for value in (float(np.percentile(v_fit, 99)), float(np.percentile(v_fit, 1))):
+        ids = radford.sample("This movie", 120, temperature=0.8, clamp={U: value},
+                             generator=torch.Generator().manual_seed(0))
+        print(f"--- unit {U} clamped to {value:+.2f}:\nThis movie{decode_bytes(ids)}\n")
+    del radford  # 345 MB back to the student's 2 GB
+
+# %% [markdown]
 # ## Adversarial perturbations of word embeddings
 #
 # Miyato, Dai & Goodfellow (2017) got one of the best results of the table (5.91 %) with a regulariser: the
