@@ -164,3 +164,17 @@ def test_download_path_checks_blobs_retries_and_caches(tmp_path, monkeypatch):
     np.testing.assert_allclose(pretrained.final_cell_states(model, ["Nice."])[0], want, rtol=1e-5, atol=1e-6)
     monkeypatch.setenv("COURSE_DATA_OFFLINE", "1")  # now cached: usable offline, nothing downloaded again
     assert pretrained.fetch_radford_weights() == paths and len(calls) == 15 and pretrained.weights_available()
+
+
+def test_the_sentiment_view_takes_the_ported_model():
+    """issue 5's sentiment view runs on the released architecture (here with small synthetic weights)."""
+    from course_lib.widgets import SentimentNeuronView
+
+    model = mlstm_from_radford_params(synthetic_params(hidden=16, embed=8, seed=3))
+    reviews, labels = ["A wonderful, moving film.", "Dull and far too long."], np.array([1, 0])
+    view = SentimentNeuronView(model, 5, reviews, labels, length=20)
+    np.testing.assert_allclose(view.values, pretrained.final_cell_states(model, reviews, preprocess=False)[:, 5],
+                               rtol=1e-5, atol=1e-6)
+    before = view.generated.value
+    view.clamp.value = -2.0
+    assert view.generated.value != before
