@@ -7,6 +7,7 @@ match the one its JSON recorded at training time, and clear a quality floor well
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -94,3 +95,24 @@ def test_predict_tags_keeps_input_order_and_lengths():
 def test_cli_rejects_unknown_task():
     with pytest.raises(SystemExit):
         tagging.main(["pos_hmm"])
+
+
+def test_word_dropout_rate_follows_the_count():
+    """Kiperwasser & Goldberg's word dropout: a word seen c times becomes <unk> with probability alpha / (c + alpha);
+    padding, <unk> itself, the characters, the tags and the mask are untouched."""
+    sents = [(["the"] * 9 + ["cat"], ["DET"] * 9 + ["NOUN"]), (["cat", "sat"], ["NOUN", "VERB"])]
+    vocabs = tagging.build_vocabs(sents, UPOS_TAGS, min_count=1)
+    words = vocabs["words"]
+    keep = tagging.word_keep_probabilities(sents, words, alpha=1.0)
+    assert keep[words.index("the")] == pytest.approx(9 / 10) and keep[words.index("cat")] == pytest.approx(2 / 3)
+    assert keep[words.index("sat")] == pytest.approx(1 / 2) and keep[words.pad_id] == keep[words.unk_id] == 1.0
+    assert tagging.word_keep_probabilities(sents, words, alpha=0.0) is None
+    batch = tagging.collate(tagging.encode(sents * 2000, vocabs))
+    out = tagging.drop_words(batch, keep, words.unk_id, np.random.default_rng(0))
+    w0, w1 = batch[0], out[0]
+    for word, p_keep in (("the", 0.9), ("cat", 2 / 3), ("sat", 0.5)):
+        at = w0 == words.index(word)
+        assert (w1[at] == words.index(word)).float().mean().item() == pytest.approx(p_keep, abs=0.02)
+        assert set(w1[at].unique().tolist()) <= {words.index(word), words.unk_id}
+    assert (w1[w0 == words.pad_id] == words.pad_id).all()
+    assert all(torch.equal(a, b) for a, b in zip(batch[1:], out[1:]))

@@ -84,6 +84,7 @@ class TaskConfig:
     lr_decay: float = 0.05
     clip_norm: float = 5.0
     min_count: int = 2
+    word_dropout: float = 0.0        # alpha of word dropout (Kiperwasser & Goldberg 2016); 0 = off
     model_kwargs: dict = field(default_factory=lambda: {
         "embedding_dim": 100, "hidden_size": 150, "dropout": 0.33, "char_embedding_dim": 30,
         "char_hidden_size": 50, "char_mode": "cnn", "char_kernel_size": 3})
@@ -145,6 +146,30 @@ def collate(examples: list[tuple]) -> tuple[torch.Tensor, ...]:
         for t, c in enumerate(e[1]):
             chars[n, t, :len(c)] = c
     return (torch.from_numpy(words), torch.from_numpy(chars), torch.from_numpy(tags), torch.from_numpy(mask))
+
+
+def word_keep_probabilities(train_sents: list, words: Vocabulary, alpha: float) -> np.ndarray | None:
+    """Word dropout (Kiperwasser & Goldberg 2016, Sec. 6): during training a word seen ``c`` times in the training
+    data is replaced by ``<unk>`` with probability ``alpha / (c + alpha)``, so the ``<unk>`` embedding is trained
+    on many rare words and the tagger learns to lean on the characters for them — what an unknown word at test
+    time needs. Returns the keep probability per word id (V,), or ``None`` when ``alpha == 0``."""
+    if alpha <= 0:
+        return None
+    counts = np.zeros(len(words))
+    for ws, _ in train_sents:
+        np.add.at(counts, words.encode(normalize_word(w) for w in ws), 1)
+    keep = counts / (counts + alpha)
+    keep[[words.pad_id, words.unk_id]] = 1.0
+    return keep
+
+
+def drop_words(batch: tuple, keep_prob: np.ndarray | None, unk_id: int, rng: np.random.Generator) -> tuple:
+    """Apply word dropout to a collated batch ``(words, chars, tags, mask)`` (the characters stay)."""
+    if keep_prob is None:
+        return batch
+    words, chars, tags, mask = batch
+    dropped = torch.from_numpy(rng.random(tuple(words.shape)) >= keep_prob[words.numpy()])
+    return words.masked_fill(dropped, unk_id), chars, tags, mask
 
 
 def build_model(kind: str, vocabs: dict[str, Vocabulary], model_kwargs: dict) -> torch.nn.Module:
@@ -220,9 +245,13 @@ def run(task: str, *, minutes: float | None = None, seed: int = 0, resume: bool 
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 1.0 / (1.0 + cfg.lr_decay * (step // steps_per_epoch)))
 
+    keep_prob = word_keep_probabilities(data["train"], vocabs["words"], cfg.word_dropout)
+
     def batches(epoch: int):
         rng = np.random.default_rng([seed, epoch])               # a fixed shuffle per (seed, epoch): resumable
-        return (collate(b) for b in bucket_batches(train_enc, cfg.batch_size, key=lambda e: len(e[0]), rng=rng))
+        drop = np.random.default_rng([seed, epoch, 1])           # and fixed word-dropout draws
+        return (drop_words(collate(b), keep_prob, vocabs["words"].unk_id, drop)
+                for b in bucket_batches(train_enc, cfg.batch_size, key=lambda e: len(e[0]), rng=rng))
 
     dev_batches = [collate(dev_enc[i:i + 256]) for i in range(0, len(dev_enc), 256)]
 
