@@ -63,6 +63,81 @@ def make_submissions(root: Path, folder: Path, a: str, n: int) -> dict[str, str]
     return kinds
 
 
+# step label -> (module, class, method) timed by --breakdown (methods that exist in every version of the pipeline)
+BREAKDOWN_STEPS = {
+    "kernel: start the process": ("nbclient.client", "NotebookClient", "start_new_kernel"),
+    "kernel: connect, wait until ready": ("nbclient.client", "NotebookClient", "start_new_kernel_client"),
+    "kernel: run the cells": ("nbclient.client", "NotebookClient", "execute_cell"),
+    "kernel: shut down": ("nbclient.client", "NotebookClient", "_cleanup_kernel"),
+    "sandboxed checks (TrustedGrade)": ("course_lib.grading.preprocessors", "TrustedGrade", "preprocess"),
+    "gradebook: register the submission": ("nbgrader.converters.autograde", "Autograde", "init_assignment"),
+    "nbgrader: overwrite locked cells": ("nbgrader.preprocessors", "OverwriteCells", "preprocess"),
+    "nbgrader: check cell metadata": ("nbgrader.preprocessors", "CheckCellMetadata", "preprocess"),
+    "gradebook: save the grades": ("nbgrader.preprocessors", "SaveAutoGrades", "preprocess"),
+    "gradebook: late penalties": ("nbgrader.preprocessors", "AssignLatePenalties", "preprocess"),
+}
+
+
+def breakdown(root: Path, tmp: Path, a: str, n: int, args) -> dict:
+    """Where one worker's time goes: ``n`` solved submissions graded one after the other in this process
+    (``pipeline._grade_one``, what a worker runs), the first left out (it starts the zygotes); mean wall
+    seconds per submission of each step of :data:`BREAKDOWN_STEPS`, and of the whole submission."""
+    import functools
+    import importlib
+
+    totals: dict[str, float] = {}
+    originals = []
+    for label, (module, cls_name, meth) in BREAKDOWN_STEPS.items():
+        cls = getattr(importlib.import_module(module), cls_name)
+        fn = getattr(cls, meth)
+
+        def timed(*a_, _fn=fn, _label=label, **kw):
+            t = time.perf_counter()
+            try:
+                return _fn(*a_, **kw)
+            finally:
+                totals[_label] = totals.get(_label, 0.0) + time.perf_counter() - t
+
+        originals.append((cls, meth, cls.__dict__.get(meth)))
+        setattr(cls, meth, functools.wraps(fn)(timed))
+    folder, collected = tmp / f"{a}-breakdown", tmp / f"{a}-breakdown-collected"  # not in the batch's root
+    for k in range(n + 1):
+        S.write_submission(folder, f"b{k:02d}", a, S.solved(root, a))
+    pipeline.collect(folder, a, collected)
+    template = tmp / f"{a}-breakdown-template.db"
+    pipeline._template_db(root, a, template)
+    jobs = tmp / f"{a}-breakdown-jobs"
+    jobs.mkdir()
+    deny = [str(root), str(pipeline.SOLUTIONS.resolve()),
+            str((pipeline.REPO_ROOT / "course_lib" / "grading").resolve())]
+    whole = 0.0
+    try:
+        for k in range(n + 1):
+            if k == 1:
+                totals.clear()
+            task = {"student": f"b{k:02d}", "assignment": a,
+                    "submitted": str(collected / "submitted" / f"b{k:02d}" / a),
+                    "work": str(jobs), "template": str(template), "deny": deny, "cell_timeout": args.timeout,
+                    "mem_bytes": int(args.mem_gb * (1 << 30)), "execute": not args.no_execute}
+            t = time.perf_counter()
+            res = pipeline._grade_one(task)
+            if k:
+                whole += time.perf_counter() - t
+            if not res["success"]:
+                raise RuntimeError(f"breakdown submission b{k:02d} failed: {res['log'][-2000:]}")
+    finally:
+        for cls, meth, orig in originals:
+            if orig is None:
+                delattr(cls, meth)
+            else:
+                setattr(cls, meth, orig)
+    out = {label: round(totals.get(label, 0.0) / n, 3) for label in BREAKDOWN_STEPS}
+    out["other (copies, nbgrader set-up, sanitizing, reading the grades back)"] = round(
+        whole / n - sum(totals.values()) / n, 3)
+    out["whole submission"] = round(whole / n, 3)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=100)
@@ -71,6 +146,9 @@ def main(argv=None) -> int:
     p.add_argument("--mem-gb", type=float, default=1.5, help="address-space limit of a kernel / sandbox")
     p.add_argument("--no-execute", action="store_true", help="grade without the kernel run of the notebook")
     p.add_argument("--assignments", nargs="+", default=["bptt", "gating", "crf"])
+    p.add_argument("--breakdown", type=int, default=4, metavar="K",
+                   help="also time the steps of K solved submissions graded one by one in this process (0: no)")
+    p.add_argument("--breakdown-only", action="store_true", help="only the step breakdown (no batch)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "autograde.json")
     args = p.parse_args(argv)
 
@@ -83,7 +161,11 @@ def main(argv=None) -> int:
         root.mkdir()
         shutil.copy(pipeline.COURSE_ROOT / "nbgrader_config.py", root)
         pipeline.release(root, args.assignments)
-        for a in args.assignments:
+        if args.breakdown:
+            report["breakdown_s_per_submission"] = {
+                a: breakdown(root, Path(tmp), a, args.breakdown, args) for a in args.assignments}
+            print("breakdown", json.dumps(report["breakdown_s_per_submission"], indent=1), flush=True)
+        for a in [] if args.breakdown_only else args.assignments:
             folder = Path(tmp) / f"{a}-submissions"
             kinds = make_submissions(root, folder, a, args.n)
             pipeline.collect(folder, a, root)
@@ -119,7 +201,9 @@ def main(argv=None) -> int:
         "checks, gradebook), measured on a shared machine (see load_average): other jobs slow it down. "
         "cpu_s_per_submission = CPU time of the whole process tree per submission; on an otherwise idle machine "
         "a worker needs about that much wall time, so estimated_unloaded_* are derived from it. Every "
-        "300-student figure is an extrapolation from measured throughput or CPU time, not a measurement.")
+        "300-student figure is an extrapolation from measured throughput or CPU time, not a measurement. "
+        "breakdown_s_per_submission: mean wall seconds of each step for solved submissions graded one after "
+        "the other in the benchmark's own process (no other worker), before the batch.")
     report = {"title": "Autograding: seconds per submission through the real nbgrader pipeline",
               "command": "python benchmarks/bench_autograde.py",
               "goal": "median <= 2 s per submission; a 300-student class in under 10 minutes per assignment",

@@ -136,6 +136,8 @@ def test_hostile_notebooks_leave_a_trace_in_their_own_feedback(batches):
     assert "MemoryError" in text(_slug("memory bomb"))
     assert "DeadKernelError" in text(_slug("os._exit"))
     assert "output truncated (" in text(_slug("huge output"))
+    killer = batches[HOSTILE_ON]["results"][_slug("kills its grader")]
+    assert "grading process was killed" in killer["log"] and not killer["success"]  # and everyone else graded
     assert len(text(_slug("huge output"))) < 400_000
     assert (root / "gradebook.db").stat().st_size < 5_000_000
 
@@ -145,7 +147,8 @@ def test_feedback_shows_scores_but_no_hidden_tests(batches, a):
     graded = batches[a]
     root = graded["root"]
     pages = sorted((root / "feedback").glob(f"*/{a}/{a}.html"))
-    broken = 2 if a == HOSTILE_ON else 0  # the not-JSON and the missing notebook have no feedback page
+    # no feedback page: the not-JSON, the missing notebook, and the one that killed its grading process
+    broken = 3 if a == HOSTILE_ON else 0
     assert len(pages) == len(graded["students"]) - broken
     for page in pages:
         body = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))

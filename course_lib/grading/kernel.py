@@ -12,23 +12,216 @@ ipykernel starts, this module reads the policy the grading worker put in ``COURS
 
 The kernel's outputs never decide a grade (see :mod:`course_lib.grading.sandbox`); the policy protects the
 instructor's files and the other students.
+
+**Start-up cost.**  A kernel is started per submission, so its start-up is a large part of the grading time
+(issue 4 of the course: median <= 2 s per submission).  Three things that a grading kernel does not need are
+left out: ipykernel's debugger (``debugpy``, ~0.1 s of imports), the 0.2 s of IOPub silence that
+``jupyter_client``'s ``wait_for_ready`` waits for after the kernel has answered (:class:`ReadyClient`), and the
+graceful shutdown handshake (the autograder kills the kernel: nothing it holds is kept).  And the imports
+(ipykernel, IPython, zmq, NumPy: ~0.5 s) are paid once per grading worker, not once per submission: a
+*kernel zygote* (:class:`KernelZygote`, the same idea as the sandbox's zygote in
+:mod:`course_lib.grading.sandbox`) imports them and forks one kernel per submission
+(:class:`ForkedProvisioner`); the fork then applies the policy exactly as a freshly started kernel does.  If
+the zygote cannot be used, the kernel is started as a plain process.  The audit hook is installed once
+ipykernel is imported — no submitted code runs before that — so the hundreds of files that imports open do
+not each go through it.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import multiprocessing.util
 import os
 import resource
+import select
+import signal
+import subprocess
 import sys
+import threading
+import time
+import uuid
+from queue import Empty
 
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName, Type
 
 POLICY_ENV = "COURSE_KERNEL_POLICY"
 _SPAWN = ("subprocess.Popen", "os.system", "os.posix_spawn", "os.fork", "os.forkpty", "pty.spawn")
 
 
+class ReadyClient(AsyncKernelClient):
+    """``AsyncKernelClient`` whose ``wait_for_ready`` returns as soon as the kernel is usable.
+
+    Same checks as ``jupyter_client``'s: a ``kernel_info_reply`` on the shell channel and a message on IOPub
+    (so that IOPub is connected and no output of the first cell is lost; ``kernel_info`` is re-sent until
+    both arrived, and a dead kernel or the timeout raise ``RuntimeError``).  What differs: the IOPub messages
+    that are already queued are dropped without waiting for 0.2 s of silence — the notebook client only
+    reads IOPub messages whose parent is the cell it runs, so late ``kernel_info`` status messages are
+    ignored anyway.
+    """
+
+    def start_channels(self, *args, **kwargs) -> None:
+        # the channels connect before the new kernel has bound its ports; ZMQ then retries every 100 ms by
+        # default — every 10 ms here (this client's own context)
+        self.context.setsockopt(zmq.RECONNECT_IVL, 10)
+        super().start_channels(*args, **kwargs)
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+        while True:  # drop what is already queued, without waiting for more
+            try:
+                await self.iopub_channel.get_msg(timeout=0)
+            except Empty:
+                break
+
+
+class _ForkedProcess:
+    """The ``Popen``-like handle ``LocalProvisioner`` needs, for a kernel forked by the zygote (not a child of
+    this process: it is watched and signalled through a pidfd, which cannot hit a recycled pid)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        try:
+            self._fd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # already gone (and reaped by the zygote)
+            self._fd, self.returncode = None, 1
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._fd is not None and select.select([self._fd], [], [], 0)[0]:
+            os.close(self._fd)
+            # the zygote waits for its children, so the exit status is not known here: 1 ("ended"), or the signal
+            self._fd, self.returncode = None, getattr(self, "_signalled", 1)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            select.select([self._fd], [], [], 0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        """As ``Popen.send_signal``: nothing happens if the process has already ended."""
+        if self.poll() is not None:
+            return
+        if signum == signal.SIGKILL:
+            self._signalled = -signal.SIGKILL
+        try:
+            signal.pidfd_send_signal(self._fd, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class KernelZygote:
+    """Handle on this process's kernel zygote (``python -m course_lib.grading.kernel zygote``), started on
+    first use and restarted if it died.  Thread-safe.  :meth:`spawn` returns the pid of a new kernel."""
+
+    def __init__(self):
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+        # multiprocessing workers leave through os._exit, which skips atexit: finalize there too
+        multiprocessing.util.Finalize(self, self.close, exitpriority=10)
+
+    def spawn(self, argv: list[str], env: dict, cwd: str | None) -> int:
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                env0 = {k: v for k, v in os.environ.items() if k != POLICY_ENV}
+                self._proc = subprocess.Popen([sys.executable, "-m", __name__, "zygote"], stdin=subprocess.PIPE,
+                                              stdout=subprocess.PIPE, env=env0, cwd="/", start_new_session=True)
+            try:
+                self._proc.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
+                self._proc.stdin.flush()
+                return int(json.loads(self._proc.stdout.readline())["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                self.close()
+                raise RuntimeError("the kernel zygote is not available") from None
+
+    def close(self) -> None:
+        if self._proc is not None:
+            try:
+                self._proc.stdin.close()  # the zygote kills its kernels when its input ends
+                self._proc.wait(timeout=5)
+            except Exception:  # noqa: BLE001
+                self._proc.kill()
+            self._proc = None
+
+
+_ZYGOTE: KernelZygote | None = None
+
+
+class ForkedProvisioner(LocalProvisioner):
+    """``LocalProvisioner`` whose kernel is forked by the worker's :class:`KernelZygote` instead of being
+    started as a new Python process (same command line, environment, working directory, and policy).
+    Falls back to starting the process if the command is not this module's or the zygote is unavailable."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        global _ZYGOTE
+        if cmd[1:3] != ["-m", __name__]:
+            return await super().launch_kernel(cmd, **kwargs)
+        if _ZYGOTE is None:
+            _ZYGOTE = KernelZygote()
+        env = dict(kwargs.get("env") or os.environ)
+        try:
+            pid = _ZYGOTE.spawn([cmd[0]] + cmd[3:], env, kwargs.get("cwd"))
+        except RuntimeError as exc:
+            self.log.warning("%s; starting the kernel as a new process", exc)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = _ForkedProcess(pid)
+        self.pid = self.pgid = pid
+        self.cwd = kwargs.get("cwd") or os.getcwd()
+        return self.connection_info
+
+
 class LimitedKernelManager(AsyncKernelManager):
-    """Starts the kernel through this module (same interpreter, same connection file)."""
+    """Starts the kernel through this module (same interpreter, same connection file), forked by the
+    worker's kernel zygote (:class:`ForkedProvisioner`)."""
+
+    client_class = DottedObjectName("course_lib.grading.kernel.ReadyClient", config=True)
+    client_factory = Type(ReadyClient, klass=AsyncKernelClient, config=True)
+
+    async def _async_wait(self, pollinterval: float = 0.005) -> None:
+        """Wait for the kernel process to end, polling every 5 ms (``jupyter_client``: 100 ms, which a
+        killed kernel — dead a few ms after ``SIGKILL`` — always waits once)."""
+        await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ForkedProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -74,18 +267,116 @@ def install_policy(policy: dict) -> None:
                 raise PermissionError(f"{event} is not allowed here while grading")
         elif event in _SPAWN or event.startswith(("os.exec", "os.spawn")):
             raise PermissionError(f"{event}: starting processes is not allowed while grading")
+        elif event in ("os.kill", "os.killpg") and not (event == "os.kill" and args and args[0] == os.getpid()):
+            # signalling another process (the grading worker, say) — the pipeline also survives a worker that
+            # dies anyway (through ctypes, which no audit hook sees): see pipeline._grade_all
+            raise PermissionError(f"{event}: signalling other processes is not allowed while grading")
 
     sys.addaudithook(hook)
 
 
 def main() -> None:
+    """Kernel process: the policy of ``COURSE_KERNEL_POLICY`` (if any), then ipykernel with ``sys.argv``."""
     policy = json.loads(os.environ.pop(POLICY_ENV, "{}") or "{}")
     if policy:
-        install_policy(policy)
+        sys.modules["debugpy"] = None  # no debugger in a grading kernel: ipykernel then starts without it
+        # the limits first; the audit hook once ipykernel is imported (no submitted code has run yet)
+        resource.setrlimit(resource.RLIMIT_AS, (int(policy.get("mem_bytes", 2 << 30)),) * 2)
     from ipykernel import kernelapp
+
+    if policy:
+        install_policy(policy)
 
     kernelapp.launch_new_instance()
 
 
+def _zygote() -> None:
+    """Kernel zygote: import what every grading kernel imports, then fork one kernel per request (one JSON
+    line ``{"argv", "env", "cwd"}`` on stdin; answers ``{"pid"}``).  Kills (and waits for) its kernels when
+    stdin ends."""
+    import random
+    import tempfile
+
+    sys.modules["debugpy"] = None
+    import importlib
+
+    import numpy as np
+
+    # ipykernel and what IPKernelApp.initialize() imports, then what the notebooks import
+    for name in ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
+                 "IPython.core.debugger", "IPython.core.completerlib", "IPython.core.oinspect",
+                 "IPython.extensions.storemagic", "IPython.utils.wildcard", "faulthandler", "pdb", "sqlite3",
+                 "psutil", "tornado.gen", "tornado.locks", "tornado.queues", "tornado.platform.asyncio",
+                 "unicodedata", "numpy.linalg"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+    # reap kernels as they end (waited for, their CPU time counts in this process's RUSAGE_CHILDREN, as it
+    # would for kernels started by the worker); the worker watches them through pidfds
+    signal.signal(signal.SIGCHLD, lambda *_: _reap())
+    kids: list[int] = []
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        req = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setpgid(0, 0)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                devnull = os.open(os.devnull, os.O_RDWR)
+                os.dup2(devnull, 0)
+                os.dup2(2, 1)  # never the zygote's answer pipe
+                os.chdir(req["cwd"] or "/")
+                os.environ.clear()
+                os.environ.update(req["env"])
+                tempfile.tempdir = None
+                random.seed()
+                np.random.seed()
+                # ipykernel read JPY_PARENT_PID when the zygote imported it: say it again (it exits when its
+                # parent, the zygote, is gone)
+                sys.argv = list(req["argv"]) + [f"--IPKernelApp.parent_handle={os.getppid()}"]
+                main()
+            finally:
+                os._exit(0)
+        try:
+            os.setpgid(pid, pid)  # also done by the child: whichever runs first (killpg needs it at once)
+        except OSError:
+            pass
+        kids = [k for k in kids if _alive(k)] + [pid]
+        out.write(json.dumps({"pid": pid}).encode() + b"\n")
+        out.flush()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for k in kids:
+        try:
+            os.killpg(k, signal.SIGKILL)
+            os.waitpid(k, 0)
+        except OSError:
+            pass
+
+
+def _reap() -> None:
+    """Wait for every ended child of the zygote (SIGCHLD handler)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["zygote"]:
+        _zygote()
+    else:
+        main()

@@ -6,7 +6,10 @@ decided there.  Instead the grader (trusted) hands the submission's code cells t
 single-threaded helper process that has imported NumPy once — which forks one child per phase.  The child
 
 1. sets resource limits (address space, CPU seconds, file size) and silences stdin/stdout/stderr;
-2. imports the oracle functions to inject for this phase (lower-level functions already graded);
+2. imports the oracle functions to inject for this phase (lower-level functions already graded), keeps
+   detached copies of them (``__globals__`` holding only what they use) and replaces every ``course_lib``
+   module in ``sys.modules`` by a stub that only has ``course_lib.grading.check`` (a no-op), so that the
+   submission can reach no other oracle;
 3. installs an audit hook (PEP 578; it cannot be removed) that refuses: reading anything under the course
    repository or the nbgrader course root (solutions, source notebooks, other students, the oracles),
    writing anywhere but its output folder, importing ``course_lib``/``torch``/``torchcrf`` (using the
@@ -153,6 +156,45 @@ def _run_part(part: dict, ns: dict, oracles: dict, out: Path, violations: list) 
                 ns[fn] = value
 
 
+def _detached(fn, _seen: dict | None = None):
+    """A copy of the oracle function ``fn`` whose ``__globals__`` hold only the names its code uses (NumPy,
+    and detached copies of the oracle functions it calls), so that a submission handed the injected
+    ``rnn_step_forward`` cannot reach ``rnn_step_forward.__globals__["rnn_step_backward"]``, the oracle of
+    the part being checked."""
+    import types
+
+    seen = {} if _seen is None else _seen
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    if id(fn) in seen:
+        return seen[id(fn)]
+    names, stack = set(), [fn.__code__]
+    while stack:
+        code = stack.pop()
+        names |= set(code.co_names)
+        stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    env = {"__builtins__": builtins, "__name__": fn.__module__}
+    copy = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__, copy.__doc__, copy.__qualname__ = fn.__kwdefaults__, fn.__doc__, fn.__qualname__
+    seen[id(fn)] = copy
+    for name in names & set(fn.__globals__):
+        env[name] = _detached(fn.__globals__[name], seen)
+    return copy
+
+
+def _notebook_stubs():
+    """The only ``course_lib`` a submission sees in the sandbox: ``from course_lib.grading import check``
+    (the notebooks' first cell) works, ``check`` does nothing (the test cells are not run here), and
+    nothing else of the package is reachable from it."""
+    import types
+
+    pkg, grading = types.ModuleType("course_lib"), types.ModuleType("course_lib.grading")
+    env = {"__builtins__": builtins}
+    exec("def check(assignment, part, *functions, hidden=False):\n    return None\n", env)  # noqa: S102
+    grading.check, pkg.grading = env["check"], grading
+    return pkg, grading
+
+
 def run_child(request_path: str, out_dir: str) -> None:
     """Body of the sandboxed child (see the module docstring). Never returns normally: it ``_exit`` s."""
     out = Path(out_dir)
@@ -169,7 +211,12 @@ def run_child(request_path: str, out_dir: str) -> None:
     for part in req["parts"]:
         for fn, target in part["inject"].items():
             module, attr = target.split(":")
-            oracles[fn] = getattr(importlib.import_module(module), attr)
+            oracles[fn] = _detached(getattr(importlib.import_module(module), attr))
+    # the oracle modules must not be importable by the submission (an import of a module already in
+    # sys.modules raises no audit event): the injected copies above are all that is left of them
+    for name in [m for m in sys.modules if m.split(".")[0] in FORBIDDEN_IMPORTS]:
+        del sys.modules[name]
+    sys.modules["course_lib"], sys.modules["course_lib.grading"] = _notebook_stubs()
     violations: list[str] = []
     os.chdir(out)
     _install_audit_hook(req["deny_read"], req["allow_read"], str(out), violations)

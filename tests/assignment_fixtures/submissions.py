@@ -171,6 +171,16 @@ def hostile(root: Path, assignment: str, kind: str):
         return _append(nb, "print('x' * 3_000_000)\nfor k in range(20000):\n    print(k)\n", first)
     if kind == "input()":
         return _append(nb, "name = input('your name? ')\n", first)
+    if kind == "kills its grader":
+        # at the very end: SIGKILL every ancestor that is a multiprocessing worker (the grading pool's), first
+        # through os.kill (the kernel's policy refuses it), then through libc, which no audit hook sees
+        code = ("import ctypes, os, signal\npid, workers = os.getppid(), []\nwhile pid > 1:\n"
+                "    if b'spawn_main' in open(f'/proc/{pid}/cmdline', 'rb').read():\n        workers.append(pid)\n"
+                "    pid = int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])\n"
+                "for w in workers:\n    try:\n        os.kill(w, signal.SIGKILL)\n"
+                "    except PermissionError as err:\n        print('refused:', err)\n"
+                "    ctypes.CDLL(None).kill(w, signal.SIGKILL)\n")
+        return _append(nb, code)
     raise ValueError(kind)
 
 
@@ -179,6 +189,7 @@ HOSTILE = {
     "infinite loop": [], "sys.exit": [], "os._exit": [], "memory bomb": [], "huge output": [], "input()": [],
     "monkeypatch": ["first"], "reference implementation": ["first"], "reads the solution": ["first"],
     "edits a test cell": ["first"], "deletes a test cell": ["first"], "not JSON": None, "missing notebook": None,
+    "kills its grader": None,
 }
 
 
