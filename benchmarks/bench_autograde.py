@@ -1,8 +1,9 @@
 """Benchmark: autograde generated submissions of each assignment through the real pipeline.
 
 For every assignment, ``--n`` submissions (default 100) are generated: 70 % solved, 20 % with one of the
-realistic mistakes, 10 % hostile (patched NumPy/checker, the reference implementation, a huge output, an
-``input()``, an infinite loop, a memory bomb, not JSON, a missing notebook), collected into a temporary
+realistic mistakes, about 10 % hostile, one of each kind (patched NumPy/checker, the reference implementation, a
+huge output, an ``input()``, an infinite loop, a memory bomb, not JSON, a missing notebook, ``sys.exit``, reading
+the solution, killing its grading worker), collected into a temporary
 course root and graded by ``pipeline.autograde`` with ``--workers`` processes (default 2, the course's
 machine).  Written to ``benchmarks/results/autograde.json``: per assignment the median / p90 seconds one
 submission occupies a worker, the wall time of the batch, the throughput and the time a 300-student class
@@ -32,7 +33,7 @@ from assignment_fixtures import submissions as S  # noqa: E402
 from course_lib.grading import pipeline  # noqa: E402
 
 HOSTILE_MIX = ["monkeypatch", "reference implementation", "huge output", "input()", "infinite loop",
-               "memory bomb", "not JSON", "missing notebook", "sys.exit", "reads the solution"]
+               "memory bomb", "not JSON", "missing notebook", "sys.exit", "reads the solution", "kills its grader"]
 
 
 def _cpu_seconds() -> float:
@@ -47,7 +48,7 @@ def _cpu_seconds() -> float:
 def make_submissions(root: Path, folder: Path, a: str, n: int) -> dict[str, str]:
     kinds = {}
     mistakes = list(S.MISTAKES[a])
-    n_hostile, n_wrong = max(1, n // 10), max(1, n // 5)
+    n_hostile, n_wrong = min(n, max(1, n // 10, len(HOSTILE_MIX))), max(1, n // 5)
     for k in range(n):
         sid = f"s{k:03d}"
         if k < n_hostile:
