@@ -80,9 +80,17 @@ def test_nbsvm_interpolates_weights(reviews):
     w = model.clf.coef_.ravel()
     w_interp = 0.75 * np.abs(w).mean() + 0.25 * w
     np.testing.assert_allclose(model.coef_, w_interp * model.r)
+    # the intercept is interpolated too: b' = (1 - β) w̄ log(N+/N-) + β b (MNB's prior ratio scaled by w̄)
+    log_prior = np.log(np.sum(y_tr == 1) / np.sum(y_tr == 0))
+    b_interp = 0.75 * np.abs(w).mean() * log_prior + 0.25 * model.clf.intercept_[0]
     x = X_te[:3]
-    expected = B.nb_scale(x, model.r) @ w_interp + model.clf.intercept_[0]
+    expected = B.nb_scale(x, model.r) @ w_interp + b_interp
     np.testing.assert_allclose(model.decision_function(x), expected, rtol=1e-10)
+    rows = np.r_[np.flatnonzero(y_tr == 0)[10:], np.flatnonzero(y_tr == 1)]   # unbalanced: the prior term is > 0
+    skewed = B.fit_nbsvm(X_tr[rows], y_tr[rows], C=1.0, beta=0.25)
+    w_s, y_s = skewed.clf.coef_.ravel(), y_tr[rows]
+    b_s = 0.75 * np.abs(w_s).mean() * np.log(np.sum(y_s == 1) / np.sum(y_s == 0)) + 0.25 * skewed.clf.intercept_[0]
+    assert skewed.intercept_ == pytest.approx(b_s, rel=1e-12) and np.sum(y_s == 1) != np.sum(y_s == 0)
     full = B.fit_nbsvm(X_tr, y_tr, C=1.0, beta=1.0)               # beta = 1: plain SVM on r ∘ x̂
     np.testing.assert_allclose(full.decision_function(x), full.clf.decision_function(B.nb_scale(x, full.r)),
                                rtol=1e-10)
@@ -113,13 +121,109 @@ def test_evaluate_all_reports_every_model(reviews):
 
 def test_mnb_alpha_is_selected_on_held_out_training_data_then_refitted(reviews):
     _, X_tr, y_tr, _, _ = reviews
-    model = B.fit_mnb_tuned(X_tr, y_tr, alphas=(0.01, 1.0, 100.0), seed=3)
+    model = B.fit_mnb_tuned(X_tr, y_tr, alphas=(0.01, 1.0, 100.0), min_dfs=(1, 2), seed=3)
     sel = model.selection_
-    assert set(sel["val_error_pct"]) == {0.01, 1.0, 100.0}
-    assert sel["val_error_pct"][sel["alpha"]] == min(sel["val_error_pct"].values())
+    assert set(sel["val_error_pct"]) == {f"min_df={m}, alpha={a}" for m in (1, 2) for a in (0.01, 1.0, 100.0)}
+    best = sel["selected"]
+    assert sel["val_error_pct"][f"min_df={best['min_df']}, alpha={best['alpha']}"] == min(sel["val_error_pct"].values())
     idx = np.random.default_rng(3).permutation(len(y_tr))
     val, tr = idx[:40], idx[40:]                                  # 20 % of the 200 training reviews
-    by_hand = B.error_rate(B.fit_mnb(X_tr[tr], y_tr[tr], 100.0), X_tr[val], y_tr[val])
-    assert sel["val_error_pct"][100.0] == pytest.approx(by_hand)
-    refit = B.fit_mnb(X_tr, y_tr, sel["alpha"])                     # final model: all training data
-    np.testing.assert_array_equal(model.feature_log_prob_, refit.feature_log_prob_)
+    seen = np.flatnonzero(X_tr[tr].getnnz(axis=0) > 0)            # the held-out rows only see the training vocabulary
+    by_hand = B.error_rate(B.fit_mnb(X_tr[tr][:, seen], y_tr[tr], 100.0, min_df=2), X_tr[val][:, seen], y_tr[val])
+    assert sel["val_error_pct"]["min_df=2, alpha=100.0"] == pytest.approx(by_hand, abs=1e-3)   # 3 decimals
+    refit = B.fit_mnb(X_tr, y_tr, best["alpha"], min_df=best["min_df"])   # final model: all training data
+    np.testing.assert_array_equal(model.predict_log_proba(X_tr), refit.predict_log_proba(X_tr))
+    assert sel["val_rows"] == 40 and not sel["grouped"]
+
+
+def test_select_on_held_out_one_parameter_keeps_values_as_keys(reviews):
+    _, X_tr, y_tr, _, _ = reviews
+    model = B.select_on_held_out(B.fit_lr, X_tr, y_tr, "C", (0.01, 1.0), seed=1)
+    assert set(model.selection_["val_error_pct"]) == {0.01, 1.0}
+    errs = model.selection_["val_error_pct"]
+    assert errs[model.selection_["C"]] == min(errs.values())
+    assert model.C == model.selection_["C"]
+
+
+def test_held_out_split_keeps_groups_on_one_side():
+    groups = np.repeat(np.arange(40), np.arange(40) % 7 + 1)      # 40 "movies" with 1..7 reviews each
+    n = len(groups)
+    tr, val = B.held_out_split(n, 0.2, seed=0, groups=groups)
+    assert sorted(np.r_[tr, val].tolist()) == list(range(n))       # a partition of the rows
+    assert not set(groups[tr]) & set(groups[val])                  # no movie on both sides
+    assert 0.2 * n <= len(val) < 0.2 * n + 7                       # just over the fraction (one group at most)
+    tr2, val2 = B.held_out_split(n, 0.2, seed=0, groups=groups)
+    np.testing.assert_array_equal(val, val2)                       # seeded
+    tr_r, val_r = B.held_out_split(n, 0.2, seed=0)
+    assert len(val_r) == round(0.2 * n) and len(tr_r) == n - len(val_r)
+    with pytest.raises(ValueError, match="groups"):
+        B.held_out_split(n, 0.2, groups=groups[:-1])
+
+
+def test_tuned_lr_with_groups_selects_on_whole_groups(reviews):
+    _, X_tr, y_tr, X_te, y_te = reviews
+    groups = np.arange(len(y_tr)) // 4                             # groups of 4 consecutive reviews
+    cands = [{"weighting": "binary", "C": 0.1}, {"weighting": "tfidf", "C": 10.0}]
+    model = B.fit_lr_tuned(X_tr, y_tr, groups=groups, candidates=cands)
+    sel = model.selection_
+    assert sel["grouped"] and set(sel["val_error_pct"]) == {"weighting=binary, C=0.1", "weighting=tfidf, C=10.0"}
+    tr, val = B.held_out_split(len(y_tr), 0.2, 0, groups)
+    seen = np.flatnonzero(X_tr[tr].getnnz(axis=0) > 0)
+    by_hand = B.error_rate(B.fit_lr(X_tr[tr][:, seen], y_tr[tr], C=10.0, weighting="tfidf"), X_tr[val][:, seen],
+                           y_tr[val])
+    assert sel["val_error_pct"]["weighting=tfidf, C=10.0"] == pytest.approx(by_hand, abs=1e-3)   # 3 decimals
+    assert B.error_rate(model, X_te, y_te) < 30.0
+
+
+def test_tfidf_lr_is_lr_on_idf_weighted_unit_rows(reviews):
+    _, X_tr, y_tr, X_te, _ = reviews
+    model = B.fit_lr(X_tr, y_tr, C=10.0, weighting="tfidf")
+    n, df = X_tr.shape[0], np.asarray(X_tr.getnnz(axis=0))
+    idf = np.log((1 + n) / (1 + df)) + 1                          # smoothed idf from the training rows
+    def weigh(X):
+        Z = X @ sp.diags(idf)
+        return sp.diags(1 / np.sqrt(np.asarray(Z.multiply(Z).sum(axis=1)).ravel())) @ Z
+    assert np.allclose(sp.linalg.norm(weigh(X_te), axis=1), 1.0)
+    direct = B.fit_lr(weigh(X_tr), y_tr, C=10.0)
+    np.testing.assert_allclose(model.decision_function(X_te), direct.decision_function(weigh(X_te)), rtol=1e-8,
+                               atol=1e-10)
+    with pytest.raises(ValueError, match="weighting"):
+        B.fit_lr(X_tr, y_tr, weighting="bm25")
+
+
+def test_mnb_min_df_drops_rare_ngrams(reviews):
+    vec, X_tr, y_tr, X_te, _ = reviews
+    model = B.fit_mnb(X_tr, y_tr, alpha=0.5, min_df=3)
+    keep = np.asarray(X_tr.getnnz(axis=0)) >= 3
+    assert 0 < keep.sum() < X_tr.shape[1]
+    direct = B.fit_mnb(X_tr[:, keep], y_tr, alpha=0.5)
+    np.testing.assert_allclose(model.predict_log_proba(X_te), direct.predict_log_proba(X_te[:, keep]), rtol=1e-12)
+    assert not np.allclose(model.predict_log_proba(X_te), B.fit_mnb(X_tr, y_tr, 0.5).predict_log_proba(X_te))
+
+
+def test_ngram_columns_equal_a_narrower_vectoriser():
+    texts = ["Great film!! Didn't love it?", "bad bad acting , great score", "the end . it was great"]
+    wide = B.ngram_vectorizer((1, 3))
+    X = wide.fit_transform(texts)
+    order = B.ngram_order(wide.get_feature_names_out())
+    assert set(order.tolist()) == {1, 2, 3}
+    for rng in ((1, 1), (1, 2), (2, 3)):
+        narrow = B.ngram_vectorizer(rng)
+        Xn = narrow.fit_transform(texts)
+        cols = B.ngram_columns(order, rng)
+        assert list(wide.get_feature_names_out()[cols]) == list(narrow.get_feature_names_out())
+        np.testing.assert_array_equal(X[:, cols].toarray(), Xn.toarray())
+
+
+def test_imdb_movie_ids_group_train_reviews_by_movie_disjoint_from_test(data_mirror):
+    from course_lib.tasks.imdb import imdb_movie_ids
+
+    train, test = imdb_movie_ids("train"), imdb_movie_ids("test")
+    assert train.shape == test.shape == (25_000,)
+    assert len(np.unique(train)) == 3_456                          # Maas et al.: at most 30 reviews per movie
+    assert np.bincount(np.unique(train, return_inverse=True)[1]).max() <= 30
+    # the official split has disjoint movies; by the archive's url lists all but one title id (2 train / 23 test
+    # reviews) is on one side only
+    assert len(set(train.tolist()) & set(test.tolist())) <= 1
+    tr, val = B.held_out_split(len(train), 0.2, seed=0, groups=train)
+    assert not set(train[tr].tolist()) & set(train[val].tolist())

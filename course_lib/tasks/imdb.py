@@ -396,8 +396,38 @@ def finetune(task: str, cfg: Config, data: dict, seed: int, work: Path, out: Pat
     return report
 
 
-BASELINE_GOALS = {"mnb_123": 11.6, "mnb_123_tuned": 11.6, "lr_uni": 11.5, "lr_uni_tuned": 11.5, "lr_123": 9.3,
-                  "nbsvm_bi": 8.78, "nblr_123": 8.4, "nbsvm_123": 8.78}
+# Goals of the rows whose settings are chosen on held-out training movies (the "_tuned" rows) or fixed by the paper
+# (NBSVM: Wang & Manning's C = 1, beta = 0.25; NB-LR: Mesnil et al.'s C = 1). The plain mnb_* / lr_* rows (alpha = 1,
+# C = 0.1, binary features) are shown for comparison without a goal.
+BASELINE_GOALS = {"mnb_123_tuned": 11.6, "lr_uni_tuned": 11.5, "lr_123_tuned": 9.3, "nbsvm_bi": 8.78,
+                  "nblr_123": 8.4, "nbsvm_123": 8.78}
+
+
+def imdb_movie_ids(split: str = "train") -> np.ndarray:
+    """IMDB title id (int, ``tt0012345`` -> 12345) of every review of ``split``, in the order of
+    :func:`course_lib.data.load_imdb_splits` (negatives first, then by review id).
+
+    From the ``urls_{neg,pos}.txt`` of the archive (line ``i`` = review id ``i``). Maas et al. (2011) put disjoint
+    movies in train and test; the baselines' held-out split does the same inside train (whole movies held out).
+    """
+    import gzip
+    import re
+    import tarfile
+
+    from course_lib.data import fetch
+
+    member = re.compile(rf"aclImdb/{split}/(pos|neg)/(\d+)_\d+\.txt\Z")
+    urls: dict[str, list[str]] = {}
+    ids: dict[str, list[int]] = {"neg": [], "pos": []}
+    with gzip.open(fetch("imdb", "all")) as gz, tarfile.open(fileobj=gz, mode="r|") as tar:
+        for m in tar:
+            if m.name in (f"aclImdb/{split}/urls_neg.txt", f"aclImdb/{split}/urls_pos.txt"):
+                urls[m.name[-7:-4]] = tar.extractfile(m).read().decode("utf-8").split()
+            elif (hit := member.search(m.name)) is not None:
+                ids[hit.group(1)].append(int(hit.group(2)))
+    title = re.compile(r"/title/tt(\d+)/")
+    return np.array([int(title.search(urls[c][i]).group(1)) for c in ("neg", "pos") for i in sorted(ids[c])],
+                    dtype=np.int64)
 
 
 def run_baselines(path: Path, command: str, log=print) -> dict:
@@ -409,7 +439,9 @@ def run_baselines(path: Path, command: str, log=print) -> dict:
 
     wall, cpu = time.perf_counter(), time.process_time()
     raw = _load_real_imdb()
-    res = evaluate_all(raw["train"], raw["test"], log=log)
+    movies = imdb_movie_ids("train")
+    log(f"[baselines] {len(np.unique(movies)):,} training movies; held-out splits keep whole movies out")
+    res = evaluate_all(raw["train"], raw["test"], log=log, groups=movies)
     rows = []
     for name, r in res["models"].items():
         goal = BASELINE_GOALS.get(name)
@@ -425,7 +457,10 @@ def run_baselines(path: Path, command: str, log=print) -> dict:
         "title": "IMDB sentiment baselines (25k / 25k, binary n-gram features)",
         "command": command,
         "goal": "test error at or below the published numbers of deck 000, Part 5 (MNB 1-3-grams <= 11.6, "
-                "LR 1-grams <= 11.5, LR 1-3-grams <= 9.3, NBSVM-bi <= 8.78 (Wang & Manning 2012), NB-LR <= 8.4)",
+                "LR 1-grams <= 11.5, LR 1-3-grams <= 9.3, NBSVM-bi <= 8.78 (Wang & Manning 2012), NB-LR <= 8.4; "
+                "NBSVM 1-3-grams <= 8.78), with every setting not fixed by the papers chosen on held-out training "
+                "movies, never on the test set",
+        "validation": res["validation"],
         "verdict": f"{sum(met)} of {len(met)} goals met",
         "data": res["data"], "tokenizer": res["tokenizer"],
         "results": rows,
