@@ -394,12 +394,13 @@ def _grade_all(tasks: list[dict], workers: int, done) -> None:
         pending = [t for t in broken if not _marker(t).exists()]
         for t in started:  # alone, so that a second break can only be this task's own doing
             _marker(t).unlink(missing_ok=True)
+            t0 = time.perf_counter()
             with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
                 try:
                     res = pool.submit(_grade_one, t).result()
                 except BrokenProcessPool:
                     res = {"student": t["student"], "assignment": t["assignment"], "has_notebook": True, "grades": {},
-                           "success": False, "autograded": None, "seconds": float("nan"),
+                           "success": False, "autograded": None, "seconds": time.perf_counter() - t0,
                            "log": "the grading process was killed while running this submission (by the "
                                   "submission itself: it was run alone when it happened): graded 0"}
             done(res)
