@@ -235,7 +235,7 @@ def mlstm_from_radford_params(params: Sequence[np.ndarray], dtype: torch.dtype =
     model = MLSTMLM(hidden=H, embed=embed, vocab=vocab).to(dtype)
 
     def t(a) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(a)).to(dtype)
+        return torch.tensor(np.asarray(a), dtype=dtype)  # a copy: the arrays may be read-only memory maps
 
     with torch.no_grad():
         model.embedding.weight.copy_(t(emb))
