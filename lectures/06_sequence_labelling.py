@@ -369,9 +369,10 @@ for task, text in ANCHORS.items():
 # %% [markdown]
 # How to read the table (each point is checked in the cell below, on the committed JSONs):
 #
-# * On **UPOS**, adding the CRF moves the accuracy by a point or so (the difference is printed below). POS tags
-#   constrain their neighbours only weakly, and the BiLSTM already sees the whole sentence, so little is left for
-#   the transitions to fix. Both taggers are below the 97.5 % that taggers reach on WSJ newswire — web text, a
+# * On **UPOS**, adding the CRF changes the accuracy by less than a point, in either direction (the difference is
+#   printed below; with the same 15 CPU-minutes the softmax tagger even comes out a hair ahead). POS tags constrain
+#   their neighbours only weakly, and the BiLSTM already sees the whole sentence, so little is left for the
+#   transitions to fix. Both taggers are below the 97.5 % that taggers reach on WSJ newswire — web text, a
 #   smaller training set and a few CPU-minutes of training all cost accuracy.
 # * On **NER** the CRF matters more — the invalid-sequence count above is the reason. Our Universal NER F1 is far
 #   below a fine-tuned multilingual transformer (the anchor), which has read billions of words before seeing a
@@ -385,7 +386,7 @@ if have:
     test_pct = {t: 100 * r["test"]["accuracy" if t.startswith("upos") else "f1"] for t, r in reports.items()}
     print("test (JSON):", {t: round(v, 2) for t, v in test_pct.items()})
     print(f"UPOS, CRF minus softmax: {test_pct['upos_crf'] - test_pct['upos_softmax']:+.2f} points")
-    assert abs(test_pct["upos_crf"] - test_pct["upos_softmax"]) < 2.0, "UPOS: CRF and softmax within ~a point"
+    assert abs(test_pct["upos_crf"] - test_pct["upos_softmax"]) < 1.0, "UPOS: CRF and softmax within a point"
     assert max(test_pct["upos_crf"], test_pct["upos_softmax"]) < PUBLISHED["pos_wsj_ma_hovy"][0]
     assert test_pct["ner_crf"] < 86.0, "UNER: below the fine-tuned XLM-R anchor"
     assert test_pct["ner_wnut_crf"] < 50.0, "WNUT-17: below 50 F1"

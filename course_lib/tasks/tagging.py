@@ -358,9 +358,9 @@ def summarize(out: str | os.PathLike = ROOT / "data" / "checkpoints",
               "checkpoints_total_MB": round(sum(r["checkpoint_bytes"] for r in reports.values()) / 1e6, 2)}
     stopped = [t for t, r in reports.items() if r["report_command"] != r["command"]]
     if stopped:
-        result["note"] = (f"{', '.join(stopped)}: stopped by hand at an epoch boundary before the CPU budget "
-                          "(wall-clock limit on a heavily shared machine) and finalised with --resume; the CPU and "
-                          "wall columns are what was actually used (each JSON has both commands)")
+        result["note"] = (f"{', '.join(stopped)}: stopped by hand at an epoch boundary (wall-clock limit on a "
+                          "heavily shared machine), then continued or finalised with --resume (each JSON has both "
+                          "commands); the CPU and wall columns are what was actually used in all")
     upos = [reports[t] for t in ("upos_softmax", "upos_crf") if t in reports]
     if upos:
         best = max(upos, key=lambda r: r["test"]["accuracy"])
