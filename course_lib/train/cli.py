@@ -88,7 +88,7 @@ class Task:
 TASKS = {t.name: t for t in [
     Task("char_lm", "char_lstm_shakespeare", "char",
          LMConfig(embed_dim=64, hidden_dim=256, num_layers=2, dropout=0.1, batch_size=32, seq_len=100, lr=5e-3,
-                  lr_decay=0.72, steps_per_round=250, rounds=10, clip_norm=5.0, minutes=60.0),
+                  lr_decay=0.72, steps_per_round=250, rounds=9, clip_norm=5.0, minutes=60.0),
          LMConfig(embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=4, seq_len=16, lr=1e-2,
                   lr_decay=0.9, steps_per_round=5, rounds=2, clip_norm=5.0, minutes=5.0, val_batch=2,
                   train_chars=20_000, val_chars=2_000),
