@@ -1,0 +1,126 @@
+"""The word-level sentiment LM (course_lib.train.sentiment_words): batches, loss, features, unit search, sampling,
+the shipped file, and a tiny end-to-end run with an exact resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.data import Vocabulary
+from course_lib.tasks.imdb import AdaptiveLM
+from course_lib.train import sentiment_words as sw
+from course_lib.train.sentiment import unit_accuracy
+
+
+def _rows(seed=0, n=7, vocab=50):
+    rng = np.random.default_rng(seed)
+    return [(rng.integers(3, vocab, size=int(rng.integers(2, 15))).astype(np.int64), i % 2) for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def tiny_lm():
+    torch.manual_seed(0)
+    return AdaptiveLM(50, 8, 16, (10, 30)).eval()
+
+
+def test_review_batch_starts_each_review_with_the_marker_and_keeps_its_last_tokens():
+    rows = [(np.arange(3, 13), 1), (np.array([7, 8]), 0)]
+    ids, mask = sw.review_batch(rows, max_len=4)
+    assert ids.shape == (2, 5) and mask.shape == (2, 5)
+    assert ids[0].tolist() == [sw.BOS, 9, 10, 11, 12]
+    assert ids[1].tolist() == [sw.BOS, 7, 8, 0, 0] and mask[1].tolist() == [True, True, True, False, False]
+
+
+def test_review_loss_is_the_token_weighted_mean_of_each_review_alone(tiny_lm):
+    rows = _rows()
+    batch_loss = sw.review_lm_loss(tiny_lm, sw.review_batch(rows, 100)).item()
+    total, count = 0.0, 0
+    for r in rows:                                            # one review at a time: no padding at all
+        n = len(r[0])
+        total += sw.review_lm_loss(tiny_lm, sw.review_batch([r], 100)).item() * n
+        count += n
+    assert batch_loss == pytest.approx(total / count, rel=1e-5)
+
+
+def test_review_states_are_the_lstm_read_alone_from_the_zero_state(tiny_lm):
+    rows = _rows(1, n=9)
+    feats = sw.review_states(tiny_lm, rows, max_len=10, batch_size=2)
+    for i, (ids, _) in enumerate(rows):
+        x = torch.tensor([[sw.BOS, *ids[-10:].tolist()]])
+        h, (_, c) = tiny_lm.lm.rnn(tiny_lm.lm.embedding(x))
+        np.testing.assert_allclose(feats["final_c"][i], c[-1, 0].detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(feats["mean_h"][i], h[0].mean(0).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_best_single_unit_finds_a_planted_negative_unit():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=400)
+    x = rng.normal(size=(400, 30))
+    x[:, 17] = -(2 * y - 1) * 1.5 + rng.normal(size=400)       # low values mean positive: sign -1
+    best = sw.best_single_unit(x, y)
+    assert best["unit"] == 17 and best["sign"] == -1.0
+    assert best["accuracy"] == unit_accuracy(x[:, 17], y, -1.0, best["threshold"]) > 0.85
+    assert all(unit_accuracy(x[:, u], y, s, t) <= best["accuracy"] for u in range(30) for s in (1.0, -1.0)
+               for t in np.sort(x[:, u]) - 1e-9)
+
+
+def test_sampling_reproduces_and_a_clamped_unit_changes_the_words(tiny_lm):
+    vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
+    assert len(vocab) == 50
+    free = sw.sample_clamped(tiny_lm, vocab, "w1 w2", 30, seed=3)
+    assert free == sw.sample_clamped(tiny_lm, vocab, "w1 w2", 30, seed=3)
+    assert set(free.split()) <= set(vocab.itos)
+    clamped = [sw.sample_clamped(tiny_lm, vocab, "w1 w2", 30, {u: 50.0}, seed=3) for u in range(16)]
+    assert any(c != free for c in clamped)
+
+
+def test_export_and_load_round_trip(tiny_lm, tmp_path):
+    vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
+    cfg = sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30))
+    path = sw.export_word_lm(tmp_path / "m.pt", tiny_lm, vocab, cfg, {"seed": 0})
+    model, vocab2, payload = sw.load_word_lm(path)
+    assert vocab2.itos == vocab.itos and payload["meta"] == {"seed": 0} and not model.training
+    assert {v.dtype for v in payload["state_dict"].values()} == {torch.float16}
+    rows = _rows(2)
+    a = sw.review_states(tiny_lm, rows, 20)["final_c"]
+    b = sw.review_states(model, rows, 20)["final_c"]
+    np.testing.assert_allclose(a, b, atol=5e-3)                       # float16 weights
+    torch.save({"format": "something else"}, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="not a shipped word LM"):
+        sw.load_word_lm(tmp_path / "bad.pt")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, data_mirror):
+    out, work = tmp_path_factory.mktemp("run"), tmp_path_factory.mktemp("work")
+    assert sw.main(["--tiny", "--minutes", "0.05", "--out", str(out), "--work", str(work), "--no-progress"]) == 0
+    return out, work
+
+
+def test_tiny_run_writes_the_model_the_record_and_the_emergence_curve(tiny_run):
+    out, _ = tiny_run
+    record = json.loads((out / "sentiment_word_unit.json").read_text())
+    curve = record["emergence_curve"]
+    assert len(curve) == record["chunks"] >= 1
+    assert [r["chunk"] for r in curve] == list(range(1, len(curve) + 1))
+    assert all(0.0 <= r["final_c_one_unit_acc"] <= 1.0 and 0 <= r["final_c_unit"] < 24 for r in curve)
+    assert np.diff([r["tokens_seen"] for r in curve]).min() > 0
+    assert record["sizes"]["imdb_test"] == 200 and record["sizes"]["sst_test"] > 50
+    for ds in ("imdb", "sst"):
+        assert 0.0 <= record["features"]["final_c"]["one_unit"][ds]["test_accuracy"] <= 1.0
+    model, vocab, _ = sw.load_word_lm(out / "word_lm_imdb.pt")
+    assert model.lm.hidden_dim == 24 and len(vocab) == 8000
+    assert len(record["generation"]["positive"]) == 3
+
+
+def test_tiny_run_resumes_after_its_last_chunk(tiny_run):
+    out, work = tiny_run
+    before = json.loads((out / "sentiment_word_unit.json").read_text())
+    assert sw.main(["--tiny", "--minutes", "0.1", "--resume", "--out", str(out), "--work", str(work),
+                    "--no-progress"]) == 0
+    after = json.loads((out / "sentiment_word_unit.json").read_text())
+    assert after["emergence_curve"][: before["chunks"]] == before["emergence_curve"]
+    assert after["chunks"] > before["chunks"] and len(after["commands"]) == 2
