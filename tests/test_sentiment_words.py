@@ -124,3 +124,18 @@ def test_tiny_run_resumes_after_its_last_chunk(tiny_run):
     after = json.loads((out / "sentiment_word_unit.json").read_text())
     assert after["emergence_curve"][: before["chunks"]] == before["emergence_curve"]
     assert after["chunks"] > before["chunks"] and len(after["commands"]) == 2
+
+
+def test_chrono_init_sets_forget_and_input_biases_in_torch_gate_order():
+    lstm = torch.nn.LSTM(4, 10, batch_first=True)
+    g_before, o_before = lstm.bias_ih_l0[20:].clone(), lstm.bias_hh_l0[20:].clone()
+    sw.chrono_init(lstm, t_max=50, generator=torch.Generator().manual_seed(0))
+    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach()
+    b_i, b_f = b[:10], b[10:20]                                        # torch packs [i, f, g, o]
+    assert torch.all(b_f.exp() >= 1.0) and torch.all(b_f.exp() <= 49.0) and b_f.std() > 0.3
+    torch.testing.assert_close(b_i, -b_f)
+    assert torch.equal(lstm.bias_hh_l0[:20], torch.zeros(20))
+    assert torch.equal(lstm.bias_ih_l0[20:], g_before) and torch.equal(lstm.bias_hh_l0[20:], o_before)
+    # a unit with forget bias log(u) and nothing written keeps a fraction u / (1 + u) of its cell per step
+    f = torch.sigmoid(b_f)
+    torch.testing.assert_close(f, b_f.exp() / (1 + b_f.exp()))

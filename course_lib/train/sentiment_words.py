@@ -83,6 +83,7 @@ class WordLMConfig:
     probe_n: int = 1000
     val_lm_reviews: int = 300
     train_reviews: int | None = None        # None: all 24,000 (a smaller number only for --tiny)
+    chrono_t_max: int | None = None         # forget-gate "chrono" initialisation up to this timescale (None: off)
 
 
 TINY = WordLMConfig(vocab_size=8000, embed_dim=16, hidden_dim=24, cutoffs=(1000, 3000), max_len=40, batch_size=8,
@@ -107,6 +108,22 @@ def review_lm_loss(model: AdaptiveLM, batch: tuple[torch.Tensor, torch.Tensor]) 
     out, _ = model.lm(ids[:, :-1])                                   # (N, T, H)
     keep = mask[:, 1:]
     return model.softmax(out[keep], ids[:, 1:][keep]).loss
+
+
+def chrono_init(lstm: torch.nn.LSTM, t_max: int, generator: torch.Generator | None = None) -> None:
+    """Chrono initialisation of the gate biases (Tallec & Ollivier, 2018): ``b_f = log(u)``, ``u ~ U(1, t_max - 1)``
+    and ``b_i = -b_f``, so unit ``k`` starts out remembering for about ``u_k`` steps instead of about one.
+
+    torch's gate order is ``[i, f, g, o]`` (deck 000, Part 3); the biases live in ``bias_ih`` (set here) and
+    ``bias_hh`` (zeroed for the two gates), and only their sum matters.
+    """
+    h = lstm.hidden_size
+    with torch.no_grad():
+        for layer in range(lstm.num_layers):
+            b_ih, b_hh = getattr(lstm, f"bias_ih_l{layer}"), getattr(lstm, f"bias_hh_l{layer}")
+            u = torch.empty(h).uniform_(1.0, t_max - 1.0, generator=generator)
+            b_ih[h:2 * h], b_hh[h:2 * h] = torch.log(u), 0.0
+            b_ih[:h], b_hh[:h] = -torch.log(u), 0.0
 
 
 # ------------------------------------------------------------------------------------------------ features
@@ -237,6 +254,8 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
     probe_fit = data["val"][:: max(1, len(data["val"]) // cfg.probe_n)]
     seed_everything(seed)
     model = AdaptiveLM(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs)
+    if cfg.chrono_t_max:
+        chrono_init(model.lm.rnn, cfg.chrono_t_max, torch.Generator().manual_seed(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     steps_per_epoch = -(-len(train_rows) // cfg.batch_size)
 
@@ -363,6 +382,7 @@ def parse_args(argv):
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     p.add_argument("--out", type=Path, help="output folder (default: runs/sentiment_word_lm)")
     p.add_argument("--work", type=Path, help="tokenised-data cache (default: runs/imdb_work)")
+    p.add_argument("--chrono", type=int, metavar="T_MAX", help="chrono forget-gate initialisation up to T_MAX")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1; CPU time counts all)")
     p.add_argument("--tiny", action="store_true", help="a tiny model on 200 reviews (tests, smoke runs)")
     p.add_argument("--ship", action="store_true", help="copy the model and its record to data/checkpoints/")
@@ -376,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TINY if args.tiny else WordLMConfig()
     if args.minutes is not None:
         cfg = replace(cfg, minutes=args.minutes)
+    if args.chrono is not None:
+        cfg = replace(cfg, chrono_t_max=args.chrono)
     out = args.out or ROOT / "runs" / "sentiment_word_lm"
     work = args.work or ROOT / "runs" / "imdb_work"
     threads = _cpu_threads(args.threads)
