@@ -385,7 +385,8 @@ if have_byte_lm:
 # learned. A weak LM has weak, scattered sentiment features, so one unit captures little of them; an error near
 # 50 % (chance) means it captures nothing, and the all-units probe shows how much signal is spread over the other
 # units. The mechanism — a linear probe on the state of a language model that never saw a label — is the same;
-# the scale is what made it work.
+# the scale is what made it work for them. Scale is not the only lever, though: the section after the clamped
+# samples changes *what* the LM reads and *how far back* its gradient reaches, at the same CPU budget.
 #
 # ### Generation with the unit clamped
 #
@@ -424,6 +425,95 @@ if have_byte_lm:
     reviews = [t for t, _ in sst_sub[:40]]
     view = sentiment_neuron_view(byte_lm, unit, reviews, y_sst[:40], length=120)
     display(view)
+
+# %% [markdown]
+# ### What made a unit emerge on a CPU: words, and whole reviews
+#
+# The byte LM above learns to spell before it can profit from knowing whether a review is a rave or a pan. Two
+# changes to the *training* (not to the model or the budget) are what made a sentiment unit appear on two CPU
+# cores (`python -m course_lib.train sentiment_word_lm`, module `course_lib.train.sentiment_words`):
+#
+# * **Words instead of bytes.** *great*, *waste* and *worst* are single tokens of an 8,000-word vocabulary, so the
+#   LM can use the polarity of what it has read to predict them from its first minutes of training.
+# * **Whole reviews, full backpropagation through time.** Each training example is one review read from the zero
+#   state, and the gradient runs back over all of it. Truncated BPTT over a stream of concatenated reviews
+#   (windows of 50 tokens, deck 000, Part 2) carries the *state* across windows but not the *gradient*: the loss
+#   on "terrible" in the last paragraph cannot reward the unit that remembered "boring" from the first.
+#
+# After every chunk of updates the run *probes* its LM: it reads 1,000 held-out training reviews and 1,000 test
+# reviews, picks the unit (and sign and threshold) that best separates the held-out reviews, and records that one
+# unit's test accuracy — the emergence curve of the shipped model. The goal line is 80 % accuracy (20 % error).
+
+# %%
+word_record = read_json(CKPT / "sentiment_word_unit.json")
+have_word_lm = word_record is not None and (CKPT / "word_lm_imdb.pt").exists()
+if have_word_lm:
+    from course_lib.train.sentiment import unit_accuracy
+    from course_lib.train.sentiment_words import load_word_lm, review_states
+    from course_lib.train.sentiment_words import sample_clamped as sample_words
+
+    word_lm, word_vocab, _ = load_word_lm(CKPT / "word_lm_imdb.pt")
+    curve = word_record["emergence_curve"]
+    cpu_min = [r["cpu_minutes"] for r in curve]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.plot(cpu_min, [100 * r["final_c_one_unit_acc"] for r in curve], "o-", ms=3,
+            label="one unit: final cell state $c_T$")
+    ax.plot(cpu_min, [100 * r["mean_h_one_unit_acc"] for r in curve], "s-", ms=3,
+            label="one unit: hidden state averaged over the review")
+    ax.plot(cpu_min, [100 * r["mean_h_all_units_acc"] for r in curve], "--", color="0.5",
+            label="all units (logistic regression)")
+    ax.axhline(80, color="k", ls=":", lw=1, label="goal: 20 % error")
+    ax.set(xlabel="CPU-minutes of LM training", ylabel="IMDB test accuracy (%)", ylim=(45, 95),
+           title=f"Emergence of a sentiment unit ({word_record['config']['hidden_dim']}-unit word LSTM LM)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    w_feat = word_record["features"]["final_c"]
+    w_unit, w_sign = word_record["unit"], word_record["sign"]
+    print(f"trained {word_record['train_cpu_seconds'] / 60:.0f} CPU-minutes, {word_record['tokens_seen'] / 1e6:.1f} M "
+          f"tokens ({word_record['epochs']:.1f} passes over the training reviews); validation perplexity "
+          f"{word_record['val_ppl']:.0f}")
+    for ds, n in (("imdb", word_record["sizes"]["imdb_test"]), ("sst", word_record["sizes"]["sst_test"])):
+        one, allu = w_feat["one_unit"][ds], w_feat["all_units"][ds]
+        print(f"  {ds:>4} test ({n:,} texts): unit {w_unit} alone {100 * (1 - one['test_accuracy']):5.2f} % error; "
+              f"all {word_lm.lm.hidden_dim} units (L1 LR) {100 * (1 - allu['test_accuracy']):5.2f} %")
+else:
+    print("the shipped word LM is not in this checkout: run `python -m course_lib.train sentiment_word_lm`")
+
+# %% [markdown]
+# Re-measured here, with the recorded unit and threshold, on the 200 test reviews the LSTM classifiers used above
+# (same tokens as the word LM's training: lower-cased words and punctuation, the last 400 of each review):
+
+# %%
+if have_word_lm:
+    def word_rows(rows):
+        return [(word_vocab.encode(tokenize(t)), y) for t, y in rows]
+
+    wv = review_states(word_lm, word_rows(lstm_sub), max_len=word_record["imdb_max_len"])["final_c"][:, w_unit]
+    wy = np.array([y for _, y in lstm_sub])
+    print(f"unit {w_unit}, sign {w_sign:+.0f}: {100 * unit_accuracy(wv, wy, w_sign, word_record['threshold_imdb']):.1f} % "
+          f"accuracy on these {len(wy)} reviews (all 25,000: {100 * w_feat['one_unit']['imdb']['test_accuracy']:.1f} %)")
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    bins = np.linspace(wv.min(), wv.max(), 30)
+    ax.hist(wv[wy == 0], bins=bins, alpha=0.6, color="C3", label="negative reviews")
+    ax.hist(wv[wy == 1], bins=bins, alpha=0.6, color="C2", label="positive reviews")
+    ax.axvline(word_record["threshold_imdb"] * w_sign, color="k", ls="--", label="threshold")
+    ax.set(xlabel=f"unit {w_unit}: cell state after the last word", ylabel="reviews",
+           title="Our word LM's sentiment unit on IMDB test reviews")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+
+# %% [markdown]
+# And the switch: the same sampling with the unit clamped to its 99th and 1st percentile over the training
+# reviews, the same random numbers for both:
+
+# %%
+if have_word_lm:
+    gen_w = word_record["generation"]
+    for polarity in ("positive", "negative"):
+        value = gen_w[f"clamp_{polarity}"]
+        text = sample_words(word_lm, word_vocab, gen_w["prompt"], 40, {w_unit: value}, temperature=0.8, seed=0)
+        print(f"--- unit {w_unit} clamped to {value:+.2f} ({polarity}):\n{gen_w['prompt']} {text}\n")
+    del word_lm
 
 # %% [markdown]
 # ### The real thing: unit 2388 of the released model

@@ -382,6 +382,8 @@ def parse_args(argv):
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     p.add_argument("--out", type=Path, help="output folder (default: runs/sentiment_word_lm)")
     p.add_argument("--work", type=Path, help="tokenised-data cache (default: runs/imdb_work)")
+    p.add_argument("--hidden", type=int, help="LSTM units (default 512)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default 2e-3)")
     p.add_argument("--chrono", type=int, metavar="T_MAX", help="chrono forget-gate initialisation up to T_MAX")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1; CPU time counts all)")
     p.add_argument("--tiny", action="store_true", help="a tiny model on 200 reviews (tests, smoke runs)")
@@ -396,8 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TINY if args.tiny else WordLMConfig()
     if args.minutes is not None:
         cfg = replace(cfg, minutes=args.minutes)
-    if args.chrono is not None:
-        cfg = replace(cfg, chrono_t_max=args.chrono)
+    for field, value in (("chrono_t_max", args.chrono), ("hidden_dim", args.hidden), ("lr", args.lr)):
+        if value is not None:
+            cfg = replace(cfg, **{field: value})
     out = args.out or ROOT / "runs" / "sentiment_word_lm"
     work = args.work or ROOT / "runs" / "imdb_work"
     threads = _cpu_threads(args.threads)
