@@ -139,3 +139,15 @@ def test_chrono_init_sets_forget_and_input_biases_in_torch_gate_order():
     # a unit with forget bias log(u) and nothing written keeps a fraction u / (1 + u) of its cell per step
     f = torch.sigmoid(b_f)
     torch.testing.assert_close(f, b_f.exp() / (1 + b_f.exp()))
+
+
+def test_a_resume_with_the_budget_spent_re_measures_the_trained_weights(tiny_run):
+    out, work = tiny_run
+    args = ["--tiny", "--out", str(out), "--work", str(work), "--no-progress", "--resume"]
+    assert sw.main([*args, "--minutes", "0.2"]) == 0
+    first = json.loads((out / "sentiment_word_unit.json").read_text())
+    assert sw.main([*args, "--minutes", "0.0001"]) == 0                    # nothing left to train
+    again = json.loads((out / "sentiment_word_unit.json").read_text())
+    assert again["chunks"] == first["chunks"] and again["emergence_curve"] == first["emergence_curve"]
+    for key in ("unit", "sign", "threshold_imdb", "check", "features", "generation"):
+        assert again[key] == first[key], key

@@ -52,7 +52,7 @@ from course_lib.data import Vocabulary, bucket_batches, load_sst2, pad_batch
 from course_lib.models.language_models import sample_next
 from course_lib.tasks.imdb import AdaptiveLM, Config, prepare_data, run_chunks
 from course_lib.train.sentiment import fit_all_units, fit_threshold, lstm_step, unit_accuracy
-from course_lib.training import seed_everything
+from course_lib.training import load_checkpoint, seed_everything
 
 ROOT = Path(__file__).resolve().parents[2]
 BOS = 2                 # "</r>": the end-of-review token of the IMDB vocabulary also starts every review
@@ -291,6 +291,8 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
                          state_path=out / "train_state.pt", metrics_path=out / "metrics.json",
                          val_batches=val_batches, metrics_fn=metrics_fn, clip_norm=cfg.clip_norm, resume=resume,
                          progress=progress, log=log, meta=meta, on_chunk=on_chunk)
+    if (out / "train_state.pt").exists():      # a resumed run with no chunk left to train has not loaded it yet
+        load_checkpoint(out / "train_state.pt", model)
     lengths = np.array([min(len(r[0]), cfg.max_len) for r in train_rows])
     tokens_per_epoch = int(lengths.sum() + len(lengths))             # targets: every token and the first one
     for i, h in enumerate(history, start=1):
@@ -407,8 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m course_lib.train sentiment_word_lm", *argv])
     t0 = time.perf_counter()
     run = train_word_lm(cfg, args.seed, out, work, args.resume, not args.no_progress, command)
-    history, model = run["history"], run["model"]
+    history = run["history"]
     c_eval = time.process_time()
+    # everything is measured on the shipped float16 weights, so the record is what a student re-measures
+    export_word_lm(out / f"{SHIP_NAME}.pt", run["model"], run["data"]["vocab"], cfg,
+                   {**run["meta"], "records": [RECORD_NAME]})
+    model, _, _ = load_word_lm(out / f"{SHIP_NAME}.pt")
     result = analyse(model, run["data"], cfg, args.seed, tiny=args.tiny)
     previous = json.loads((out / f"{RECORD_NAME}.json").read_text()) if args.resume and \
         (out / f"{RECORD_NAME}.json").exists() else {}
@@ -436,8 +442,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     record["analysis_cpu_seconds"] = time.process_time() - c_eval
     record["session_wall_seconds"] = time.perf_counter() - t0
-    export_word_lm(out / f"{SHIP_NAME}.pt", model, run["data"]["vocab"], cfg,
-                   {**run["meta"], "records": [RECORD_NAME]})
     (out / f"{RECORD_NAME}.json").write_text(json.dumps(record, indent=2) + "\n")
     one = record["features"]["final_c"]["one_unit"]
     print(f"[sentiment_word_lm] {record['chunks']} chunks, {record['train_cpu_seconds'] / 60:.1f} CPU-min, val ppl "
