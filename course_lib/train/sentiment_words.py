@@ -84,10 +84,29 @@ class WordLMConfig:
     val_lm_reviews: int = 300
     train_reviews: int | None = None        # None: all 24,000 (a smaller number only for --tiny)
     chrono_t_max: int | None = None         # forget-gate "chrono" initialisation up to this timescale (None: off)
+    skip_ahead: int = 0                     # > 0: also predict a random word 2..skip_ahead steps ahead (a second head)
+    skip_weight: float = 1.0                # weight of that loss
 
 
 TINY = WordLMConfig(vocab_size=8000, embed_dim=16, hidden_dim=24, cutoffs=(1000, 3000), max_len=40, batch_size=8,
                     chunk_steps=4, minutes=0.5, probe_n=60, val_lm_reviews=16, train_reviews=200)
+
+
+class SkipAheadLM(AdaptiveLM):
+    """:class:`AdaptiveLM` with a second adaptive-softmax head, ``far``, that predicts from ``h_t`` a word drawn
+    uniformly from the next ``2 .. K`` positions — a label-free objective that only document-level knowledge
+    (topic, polarity) can help with, since local syntax says little about a word 20 tokens ahead. Reading,
+    sampling and the sentiment probe use the LSTM and the next-word head only, exactly as for ``AdaptiveLM``."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, cutoffs: tuple) -> None:
+        super().__init__(vocab_size, embed_dim, hidden_dim, cutoffs)
+        self.far = torch.nn.AdaptiveLogSoftmaxWithLoss(hidden_dim, vocab_size, list(cutoffs), div_value=4.0)
+
+
+def build_model(cfg: "WordLMConfig") -> AdaptiveLM:
+    """The LM of ``cfg``: :class:`SkipAheadLM` when ``cfg.skip_ahead`` is set, else :class:`AdaptiveLM`."""
+    cls = SkipAheadLM if cfg.skip_ahead else AdaptiveLM
+    return cls(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs)
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -107,7 +126,19 @@ def review_lm_loss(model: AdaptiveLM, batch: tuple[torch.Tensor, torch.Tensor]) 
     ids, mask = batch
     out, _ = model.lm(ids[:, :-1])                                   # (N, T, H)
     keep = mask[:, 1:]
-    return model.softmax(out[keep], ids[:, 1:][keep]).loss
+    loss = model.softmax(out[keep], ids[:, 1:][keep]).loss
+    far = getattr(model, "far", None)
+    if far is None or not model.training:                            # validation: the next-word NLL only
+        return loss
+    n, t = out.shape[:2]
+    k = model.skip_ahead
+    ahead = torch.arange(t)[None, :] + torch.randint(2, k + 1, (n, t))          # target position of each step
+    valid = ahead < ids.shape[1]
+    ahead = ahead.clamp(max=ids.shape[1] - 1)
+    valid &= torch.gather(mask, 1, ahead) & mask[:, :-1]
+    if valid.any():
+        loss = loss + model.skip_weight * far(out[valid], torch.gather(ids, 1, ahead)[valid]).loss
+    return loss
 
 
 def chrono_init(lstm: torch.nn.LSTM, t_max: int, generator: torch.Generator | None = None) -> None:
@@ -230,7 +261,8 @@ def load_word_lm(path: str | Path | None = None) -> tuple[AdaptiveLM, Vocabulary
     if payload.get("format") != "course_lib.word_lm/1":
         raise ValueError(f"{path} is not a shipped word LM (format {payload.get('format')!r})")
     cfg = WordLMConfig(**{**payload["config"], "cutoffs": tuple(payload["config"]["cutoffs"])})
-    model = AdaptiveLM(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs)
+    model = build_model(cfg)
+    model.skip_ahead, model.skip_weight = cfg.skip_ahead, cfg.skip_weight
     model.load_state_dict({k: v.float() for k, v in payload["state_dict"].items()})
     return model.eval(), Vocabulary.from_dict(payload["vocab"]), payload
 
@@ -253,7 +285,8 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
     probe_test = [data["test"][i] for i in sorted(probe_rng.permutation(len(data["test"]))[: cfg.probe_n])]
     probe_fit = data["val"][:: max(1, len(data["val"]) // cfg.probe_n)]
     seed_everything(seed)
-    model = AdaptiveLM(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs)
+    model = build_model(cfg)
+    model.skip_ahead, model.skip_weight = cfg.skip_ahead, cfg.skip_weight
     if cfg.chrono_t_max:
         chrono_init(model.lm.rnn, cfg.chrono_t_max, torch.Generator().manual_seed(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -386,6 +419,7 @@ def parse_args(argv):
     p.add_argument("--work", type=Path, help="tokenised-data cache (default: runs/imdb_work)")
     p.add_argument("--hidden", type=int, help="LSTM units (default 512)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default 2e-3)")
+    p.add_argument("--skip-ahead", type=int, metavar="K", help="also predict a word 2..K ahead (default: off)")
     p.add_argument("--chrono", type=int, metavar="T_MAX", help="chrono forget-gate initialisation up to T_MAX")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1; CPU time counts all)")
     p.add_argument("--tiny", action="store_true", help="a tiny model on 200 reviews (tests, smoke runs)")
@@ -400,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TINY if args.tiny else WordLMConfig()
     if args.minutes is not None:
         cfg = replace(cfg, minutes=args.minutes)
-    for field, value in (("chrono_t_max", args.chrono), ("hidden_dim", args.hidden), ("lr", args.lr)):
+    for field, value in (("chrono_t_max", args.chrono), ("hidden_dim", args.hidden), ("lr", args.lr),
+                         ("skip_ahead", args.skip_ahead)):
         if value is not None:
             cfg = replace(cfg, **{field: value})
     out = args.out or ROOT / "runs" / "sentiment_word_lm"
