@@ -151,3 +151,33 @@ def test_a_resume_with_the_budget_spent_re_measures_the_trained_weights(tiny_run
     assert again["chunks"] == first["chunks"] and again["emergence_curve"] == first["emergence_curve"]
     for key in ("unit", "sign", "threshold_imdb", "check", "features", "generation"):
         assert again[key] == first[key], key
+
+
+def test_skip_ahead_targets_lie_2_to_k_ahead_inside_the_same_review():
+    rows = [(np.arange(10, 40), 1), (np.arange(50, 55), 0)]
+    ids, mask = sw.review_batch(rows, 100)
+    targets, valid = sw.skip_ahead_targets(ids, mask, 6, torch.Generator().manual_seed(0))
+    assert targets.shape == valid.shape == (2, ids.shape[1] - 1)
+    for n in range(2):
+        for t in range(ids.shape[1] - 1):
+            if valid[n, t]:
+                d = int((ids[n] == targets[n, t]).nonzero()[0]) - t
+                assert 2 <= d <= 6 and mask[n, t + d] and mask[n, t]
+    assert valid[0, :20].all()                                        # far from the end: always a target
+    assert not valid[1, 5:].any()                                     # padding never is, nor is anything past it
+
+
+def test_skip_ahead_loss_only_in_training_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    cfg = sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30), skip_ahead=8)
+    model = sw.build_model(cfg)
+    model.skip_ahead, model.skip_weight = 8, 1.0
+    batch = sw.review_batch(_rows(3), 100)
+    model.eval()
+    next_only = sw.review_lm_loss(model, batch).item()
+    model.train()
+    both = sw.review_lm_loss(model, batch).item()
+    assert both > next_only + 1.0                                    # the far head adds ~log(V) at initialisation
+    vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
+    loaded, _, _ = sw.load_word_lm(sw.export_word_lm(tmp_path / "s.pt", model, vocab, cfg, {}))
+    assert isinstance(loaded, sw.SkipAheadLM) and loaded.skip_ahead == 8

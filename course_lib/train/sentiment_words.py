@@ -130,15 +130,23 @@ def review_lm_loss(model: AdaptiveLM, batch: tuple[torch.Tensor, torch.Tensor]) 
     far = getattr(model, "far", None)
     if far is None or not model.training:                            # validation: the next-word NLL only
         return loss
-    n, t = out.shape[:2]
-    k = model.skip_ahead
-    ahead = torch.arange(t)[None, :] + torch.randint(2, k + 1, (n, t))          # target position of each step
+    targets, valid = skip_ahead_targets(ids, mask, model.skip_ahead)
+    if valid.any():
+        loss = loss + model.skip_weight * far(out[valid], targets[valid]).loss
+    return loss
+
+
+def skip_ahead_targets(ids: torch.Tensor, mask: torch.Tensor, k: int,
+                       generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each step ``t`` of a :func:`review_batch` (N, T+1) — the state after reading ``ids[:, t]`` — the id at
+    ``t + d`` with ``d`` uniform in ``2 .. k``, and whether that position is a real token of the same review.
+    Returns targets (N, T) long and valid (N, T) bool."""
+    n, t = ids.shape[0], ids.shape[1] - 1
+    ahead = torch.arange(t)[None, :] + torch.randint(2, k + 1, (n, t), generator=generator)
     valid = ahead < ids.shape[1]
     ahead = ahead.clamp(max=ids.shape[1] - 1)
     valid &= torch.gather(mask, 1, ahead) & mask[:, :-1]
-    if valid.any():
-        loss = loss + model.skip_weight * far(out[valid], torch.gather(ids, 1, ahead)[valid]).loss
-    return loss
+    return torch.gather(ids, 1, ahead), valid
 
 
 def chrono_init(lstm: torch.nn.LSTM, t_max: int, generator: torch.Generator | None = None) -> None:
