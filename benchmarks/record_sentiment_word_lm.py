@@ -11,19 +11,22 @@ LM validation loss, the probe's one-unit and all-units test accuracies on 1,000 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 GOAL = ("one unit as a threshold classifier <= 20 % IMDB test error from <= 3 CPU-hours of (resumable) LM training; "
         "all-units LR reported too (Radford et al. 2017: 7.70 % one unit, 7.12 % all units, 1 month on 4 GPUs)")
 
 
 def summarise(run: Path) -> dict:
     r = json.loads((run / "sentiment_word_unit.json").read_text())
-    row = {"run": run.name, "chrono_t_max": r["config"].get("chrono_t_max"), "hidden": r["config"]["hidden_dim"],
+    row = {"run": run.name, "command": " && ".join(r["commands"]), "chrono_t_max": r["config"].get("chrono_t_max"),
+           "skip_ahead": r["config"].get("skip_ahead", 0), "hidden": r["config"]["hidden_dim"],
            "lr": r["config"]["lr"], "cpu_minutes": round(r["train_cpu_seconds"] / 60, 1),
            "tokens_M": round(r["tokens_seen"] / 1e6, 1), "epochs": round(r["epochs"], 2),
            "val_ppl": round(r["val_ppl"], 1)}
@@ -35,9 +38,45 @@ def summarise(run: Path) -> dict:
     return row
 
 
+def curve_rows(run: Path, tokens_per_review: float | None = None) -> list[dict]:
+    """The emergence curve of a run: from its record, or (a run stopped by hand before its final analysis) from
+    its ``metrics.json``, with the same probe; its tokens then count ``tokens_per_review`` per review read."""
+    record = run / "sentiment_word_unit.json"
+    if record.exists():
+        return json.loads(record.read_text())["emergence_curve"]
+    from course_lib.train.sentiment_words import emergence_curve
+
+    history = json.loads((run / "metrics.json").read_text())
+    cfg = _state_meta(run)["config"]
+    for i, h in enumerate(history, start=1):
+        h["tokens_seen"] = i * cfg["chunk_steps"] * cfg["batch_size"] * tokens_per_review
+    return emergence_curve(history)
+
+
+def _state_meta(run: Path) -> dict:
+    import torch
+
+    return torch.load(run / "train_state.pt", map_location="cpu", weights_only=True)["meta"]
+
+
+def stopped_row(run: Path, tokens_per_review: float) -> dict:
+    """The summary row of a run stopped by hand: its config, budget used and the probe at its last chunk."""
+    meta, last = _state_meta(run), curve_rows(run, tokens_per_review)[-1]
+    cfg = meta["config"]
+    return {"run": run.name, "command": meta["command"], "chrono_t_max": cfg.get("chrono_t_max"),
+            "skip_ahead": cfg.get("skip_ahead", 0), "hidden": cfg["hidden_dim"], "lr": cfg["lr"],
+            "cpu_minutes": round(last["cpu_minutes"], 1), "val_ppl": round(math.exp(last["val_loss"]), 1),
+            "note": f"stopped by hand after {last['chunk']} chunks; probe only (1,000 test reviews)",
+            "probe_c_T_one_unit_acc": round(last["final_c_one_unit_acc"], 3),
+            "probe_mean_h_one_unit_acc": round(last["mean_h_one_unit_acc"], 3),
+            "probe_all_units_acc": round(last["mean_h_all_units_acc"], 3)}
+
+
 def main(runs: list[Path]) -> Path:
     shipped = json.loads((runs[0] / "sentiment_word_unit.json").read_text())
-    rows = [summarise(r) for r in runs]
+    reviews = shipped["data"].get("train_reviews") or int(shipped["data"]["lm_text"].split()[0])  # older records
+    per_review = shipped["data"]["tokens_per_epoch"] / reviews
+    rows = [summarise(r) if (r / "sentiment_word_unit.json").exists() else stopped_row(r, per_review) for r in runs]
     best = rows[0]
     err = best["final_c_one_unit_imdb_err"]
     err_h = best["mean_h_one_unit_imdb_err"]
@@ -53,7 +92,7 @@ def main(runs: list[Path]) -> Path:
         "runs": rows,
     }
     for run in runs:
-        curve = json.loads((run / "sentiment_word_unit.json").read_text())["emergence_curve"]
+        curve = curve_rows(run, per_review)
         result[f"emergence_curve_{run.name}"] = [
             {"chunk": c["chunk"], "cpu_min": round(c["cpu_minutes"], 1), "tokens_M": round(c["tokens_seen"] / 1e6, 2),
              "val_loss": round(c["val_loss"], 3),

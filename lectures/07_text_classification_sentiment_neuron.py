@@ -467,14 +467,16 @@ if have_word_lm:
            title=f"Emergence of a sentiment unit ({word_record['config']['hidden_dim']}-unit word LSTM LM)")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    w_feat = word_record["features"]["final_c"]
+    w_kind = word_record["feature"]                 # the reading whose unit did best on the *training* reviews
+    w_feat = word_record["features"][w_kind]
     w_unit, w_sign = word_record["unit"], word_record["sign"]
+    reading = {"final_c": "cell state after the last word", "mean_h": "hidden state averaged over the review"}
     print(f"trained {word_record['train_cpu_seconds'] / 60:.0f} CPU-minutes, {word_record['tokens_seen'] / 1e6:.1f} M "
           f"tokens ({word_record['epochs']:.1f} passes over the training reviews); validation perplexity "
           f"{word_record['val_ppl']:.0f}")
     for ds, n in (("imdb", word_record["sizes"]["imdb_test"]), ("sst", word_record["sizes"]["sst_test"])):
         one, allu = w_feat["one_unit"][ds], w_feat["all_units"][ds]
-        print(f"  {ds:>4} test ({n:,} texts): unit {w_unit} alone {100 * (1 - one['test_accuracy']):5.2f} % error; "
+        print(f"  {ds:>4} test ({n:,} texts): unit {w_unit} ({reading[w_kind]}) alone {100 * (1 - one['test_accuracy']):5.2f} % error; "
               f"all {word_lm.lm.hidden_dim} units (L1 LR) {100 * (1 - allu['test_accuracy']):5.2f} %")
 else:
     print("the shipped word LM is not in this checkout: run `python -m course_lib.train sentiment_word_lm`")
@@ -488,7 +490,7 @@ if have_word_lm:
     def word_rows(rows):
         return [(word_vocab.encode(tokenize(t)), y) for t, y in rows]
 
-    wv = review_states(word_lm, word_rows(lstm_sub), max_len=word_record["imdb_max_len"])["final_c"][:, w_unit]
+    wv = review_states(word_lm, word_rows(lstm_sub), max_len=word_record["imdb_max_len"])[w_kind][:, w_unit]
     wy = np.array([y for _, y in lstm_sub])
     print(f"unit {w_unit}, sign {w_sign:+.0f}: {100 * unit_accuracy(wv, wy, w_sign, word_record['threshold_imdb']):.1f} % "
           f"accuracy on these {len(wy)} reviews (all 25,000: {100 * w_feat['one_unit']['imdb']['test_accuracy']:.1f} %)")
@@ -497,7 +499,7 @@ if have_word_lm:
     ax.hist(wv[wy == 0], bins=bins, alpha=0.6, color="C3", label="negative reviews")
     ax.hist(wv[wy == 1], bins=bins, alpha=0.6, color="C2", label="positive reviews")
     ax.axvline(word_record["threshold_imdb"] * w_sign, color="k", ls="--", label="threshold")
-    ax.set(xlabel=f"unit {w_unit}: cell state after the last word", ylabel="reviews",
+    ax.set(xlabel=f"unit {w_unit}: {reading[w_kind]}", ylabel="reviews",
            title="Our word LM's sentiment unit on IMDB test reviews")
     ax.legend(fontsize=8)
     fig.tight_layout()
