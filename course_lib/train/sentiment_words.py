@@ -86,6 +86,7 @@ class WordLMConfig:
     chrono_t_max: int | None = None         # forget-gate "chrono" initialisation up to this timescale (None: off)
     skip_ahead: int = 0                     # > 0: also predict a random word 2..skip_ahead steps ahead (a second head)
     skip_weight: float = 1.0                # weight of that loss
+    bf16: bool = False                      # train under bfloat16 autocast (weights and Adam stay float32)
 
 
 TINY = WordLMConfig(vocab_size=8000, embed_dim=16, hidden_dim=24, cutoffs=(1000, 3000), max_len=40, batch_size=8,
@@ -328,7 +329,13 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
 
     meta = {"command": command, "seed": seed, "task": "sentiment_word_lm", "config": asdict(cfg),
             "torch": str(torch.__version__), "threads": torch.get_num_threads()}
-    history = run_chunks(model, batches, loss_fn=review_lm_loss, optimizer=optimizer, minutes=cfg.minutes,
+    def loss_fn(m, batch):
+        """Training steps under bfloat16 autocast when asked (about 2x faster on a CPU with AMX/AVX-512 bf16);
+        validation in float32."""
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16 and m.training):
+            return review_lm_loss(m, batch)
+
+    history = run_chunks(model, batches, loss_fn=loss_fn, optimizer=optimizer, minutes=cfg.minutes,
                          state_path=out / "train_state.pt", metrics_path=out / "metrics.json",
                          val_batches=val_batches, metrics_fn=metrics_fn, clip_norm=cfg.clip_norm, resume=resume,
                          progress=progress, log=log, meta=meta, on_chunk=on_chunk)
@@ -433,6 +440,7 @@ def parse_args(argv):
     p.add_argument("--hidden", type=int, help="LSTM units (default 512)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default 2e-3)")
     p.add_argument("--skip-ahead", type=int, metavar="K", help="also predict a word 2..K ahead (default: off)")
+    p.add_argument("--bf16", action="store_true", default=None, help="train under bfloat16 autocast")
     p.add_argument("--chrono", type=int, metavar="T_MAX", help="chrono forget-gate initialisation up to T_MAX")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1; CPU time counts all)")
     p.add_argument("--tiny", action="store_true", help="a tiny model on 200 reviews (tests, smoke runs)")
@@ -448,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.minutes is not None:
         cfg = replace(cfg, minutes=args.minutes)
     for field, value in (("chrono_t_max", args.chrono), ("hidden_dim", args.hidden), ("lr", args.lr),
-                         ("skip_ahead", args.skip_ahead)):
+                         ("skip_ahead", args.skip_ahead), ("bf16", args.bf16)):
         if value is not None:
             cfg = replace(cfg, **{field: value})
     out = args.out or ROOT / "runs" / "sentiment_word_lm"
