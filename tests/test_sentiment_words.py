@@ -181,3 +181,16 @@ def test_skip_ahead_loss_only_in_training_and_round_trips(tmp_path):
     vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
     loaded, _, _ = sw.load_word_lm(sw.export_word_lm(tmp_path / "s.pt", model, vocab, cfg, {}))
     assert isinstance(loaded, sw.SkipAheadLM) and loaded.skip_ahead == 8
+
+
+def test_bf16_autocast_step_is_finite_and_close_to_float32():
+    torch.manual_seed(0)
+    model = sw.build_model(sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30)))
+    batch = sw.review_batch(_rows(4), 100)
+    full = sw.review_lm_loss(model, batch)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        half = sw.review_lm_loss(model, batch)
+    half.backward()
+    assert torch.isfinite(half) and abs(half.item() - full.item()) < 0.05
+    assert all(p.grad is None or (p.grad.dtype == torch.float32 and torch.isfinite(p.grad).all())
+               for p in model.parameters())
