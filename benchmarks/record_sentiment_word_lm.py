@@ -1,8 +1,9 @@
 """Turn the records of ``python -m course_lib.train sentiment_word_lm`` runs into a benchmark result.
 
-    python benchmarks/record_sentiment_word_lm.py RUN_DIR [RUN_DIR ...]
+    python benchmarks/record_sentiment_word_lm.py RUN_DIR[=WHAT] [RUN_DIR=WHAT ...]
 
-The first run is the shipped one; the others are set beside it as variants (same data, probe and budget unit).
+The first run is the shipped one; the others are set beside it as variants (same data, probe and budget unit),
+``WHAT`` saying in a few words what each one changed.
 Writes ``benchmarks/results/train_sentiment_word_lm.json`` (rendered into BENCHMARKS.md by ``render.py``): the
 final full-size measurement of each run and the emergence curve of each (one row per chunk: CPU-minutes, tokens,
 LM validation loss, the probe's one-unit and all-units test accuracies on 1,000 test reviews).
@@ -72,11 +73,13 @@ def stopped_row(run: Path, tokens_per_review: float) -> dict:
             "probe_all_units_acc": round(last["mean_h_all_units_acc"], 3)}
 
 
-def main(runs: list[Path]) -> Path:
+def main(runs: list[Path], changes: list[str] | None = None) -> Path:
     shipped = json.loads((runs[0] / "sentiment_word_unit.json").read_text())
     reviews = shipped["data"].get("train_reviews") or int(shipped["data"]["lm_text"].split()[0])  # older records
     per_review = shipped["data"]["tokens_per_epoch"] / reviews
     rows = [summarise(r) if (r / "sentiment_word_unit.json").exists() else stopped_row(r, per_review) for r in runs]
+    for row, change in zip(rows, changes or [""] * len(rows), strict=True):
+        row["change"] = change
     best = rows[0]
     err = best["final_c_one_unit_imdb_err"]
     err_h = best["mean_h_one_unit_imdb_err"]
@@ -105,4 +108,5 @@ def main(runs: list[Path]) -> Path:
 
 
 if __name__ == "__main__":
-    print(main([Path(p) for p in sys.argv[1:]]))
+    args = [a.split("=", 1) + [""] for a in sys.argv[1:]]
+    print(main([Path(a[0]) for a in args], [a[1] for a in args]))
