@@ -104,7 +104,7 @@ class SkipAheadLM(AdaptiveLM):
         self.far = torch.nn.AdaptiveLogSoftmaxWithLoss(hidden_dim, vocab_size, list(cutoffs), div_value=4.0)
 
 
-def build_model(cfg: "WordLMConfig") -> AdaptiveLM:
+def build_model(cfg: WordLMConfig) -> AdaptiveLM:
     """The LM of ``cfg``: :class:`SkipAheadLM` when ``cfg.skip_ahead`` is set, else :class:`AdaptiveLM`."""
     cls = SkipAheadLM if cfg.skip_ahead else AdaptiveLM
     return cls(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs)
