@@ -9,6 +9,8 @@ Shipped files are small: weights are stored in float16 (halving the size; the lo
 float32) and the optimizer state is dropped. Next to each ``<name>.pt`` lies ``<name>.json``: the exact
 command, seed, data, wall and CPU time, and the metrics that reproduce it (``python -m course_lib.train``);
 ``byte_lm_imdb`` also has ``sentiment_unit.json`` (the unit found by :mod:`course_lib.train.sentiment`).
+The word-level sentiment LM (``word_lm_imdb.pt`` with ``sentiment_word_unit.json``) is an LSTM with an adaptive
+softmax rather than an ``RNNLM``; it loads with :func:`course_lib.train.sentiment_words.load_word_lm`.
 """
 
 from __future__ import annotations
