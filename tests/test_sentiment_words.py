@@ -194,3 +194,9 @@ def test_bf16_autocast_step_is_finite_and_close_to_float32():
     assert torch.isfinite(half) and abs(half.item() - full.item()) < 0.05
     assert all(p.grad is None or (p.grad.dtype == torch.float32 and torch.isfinite(p.grad).all())
                for p in model.parameters())
+
+
+def test_learning_rate_is_constant_then_decays_per_chunk():
+    cfg = sw.WordLMConfig(lr=2e-3, lr_decay_after=3, lr_decay=0.5)
+    assert [sw.chunk_lr(cfg, c) for c in (1, 3, 4, 6)] == pytest.approx([2e-3, 2e-3, 1e-3, 2.5e-4])
+    assert sw.chunk_lr(sw.WordLMConfig(lr=2e-3), 100) == 2e-3

@@ -87,6 +87,8 @@ class WordLMConfig:
     skip_ahead: int = 0                     # > 0: also predict a random word 2..skip_ahead steps ahead (a second head)
     skip_weight: float = 1.0                # weight of that loss
     bf16: bool = False                      # train under bfloat16 autocast (weights and Adam stay float32)
+    lr_decay_after: int | None = None       # chunks after this one run at lr * lr_decay ** (chunk - lr_decay_after)
+    lr_decay: float = 1.0
 
 
 TINY = WordLMConfig(vocab_size=8000, embed_dim=16, hidden_dim=24, cutoffs=(1000, 3000), max_len=40, batch_size=8,
@@ -283,6 +285,13 @@ def _cpu_threads(n: int | None) -> int:
     return torch.get_num_threads()
 
 
+def chunk_lr(cfg: WordLMConfig, chunk: int) -> float:
+    """Adam's learning rate during chunk ``chunk`` (1-based): constant, then a geometric decay per chunk."""
+    if cfg.lr_decay_after is None or chunk <= cfg.lr_decay_after:
+        return cfg.lr
+    return cfg.lr * cfg.lr_decay ** (chunk - cfg.lr_decay_after)
+
+
 def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: bool, progress: bool,
                   command: str, log=print) -> dict:
     """Train (or resume) the LM into ``out``; returns the data dict and the history."""
@@ -304,6 +313,10 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
     def batches(chunk: int):
         """Chunk k = updates (k-1)*K .. k*K-1 of the endless sequence of seeded, length-bucketed epochs."""
         first = (chunk - 1) * cfg.chunk_steps
+        # the learning rate is a function of the chunk alone (set after train() has restored Adam), so a resumed
+        # run follows the same schedule
+        for group in optimizer.param_groups:
+            group["lr"] = chunk_lr(cfg, chunk)
         for j in range(first, first + cfg.chunk_steps):
             epoch, b = divmod(j, steps_per_epoch)
             if b == 0 or getattr(batches, "epoch", None) != epoch:
@@ -440,6 +453,8 @@ def parse_args(argv):
     p.add_argument("--hidden", type=int, help="LSTM units (default 512)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default 2e-3)")
     p.add_argument("--skip-ahead", type=int, metavar="K", help="also predict a word 2..K ahead (default: off)")
+    p.add_argument("--lr-decay-after", type=int, metavar="CHUNK", help="decay the learning rate after this chunk")
+    p.add_argument("--lr-decay", type=float, help="factor per chunk after --lr-decay-after (default 1: none)")
     p.add_argument("--bf16", action="store_true", default=None, help="train under bfloat16 autocast")
     p.add_argument("--chrono", type=int, metavar="T_MAX", help="chrono forget-gate initialisation up to T_MAX")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1; CPU time counts all)")
@@ -456,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.minutes is not None:
         cfg = replace(cfg, minutes=args.minutes)
     for field, value in (("chrono_t_max", args.chrono), ("hidden_dim", args.hidden), ("lr", args.lr),
-                         ("skip_ahead", args.skip_ahead), ("bf16", args.bf16)):
+                         ("skip_ahead", args.skip_ahead), ("bf16", args.bf16),
+                         ("lr_decay_after", args.lr_decay_after), ("lr_decay", args.lr_decay)):
         if value is not None:
             cfg = replace(cfg, **{field: value})
     out = args.out or ROOT / "runs" / "sentiment_word_lm"
