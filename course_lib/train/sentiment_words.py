@@ -293,8 +293,9 @@ def chunk_lr(cfg: WordLMConfig, chunk: int) -> float:
 
 
 def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: bool, progress: bool,
-                  command: str, log=print) -> dict:
-    """Train (or resume) the LM into ``out``; returns the data dict and the history."""
+                  command: str, log=print, max_chunks: int = 10_000) -> dict:
+    """Train (or resume) the LM into ``out`` until the CPU budget or chunk ``max_chunks``; returns the data
+    dict and the history."""
     out.mkdir(parents=True, exist_ok=True)
     data = prepare_data(Config(vocab_size=cfg.vocab_size), seed, work)
     # the splits are ordered negatives first: a small sample must stride, not cut
@@ -351,7 +352,7 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
     history = run_chunks(model, batches, loss_fn=loss_fn, optimizer=optimizer, minutes=cfg.minutes,
                          state_path=out / "train_state.pt", metrics_path=out / "metrics.json",
                          val_batches=val_batches, metrics_fn=metrics_fn, clip_norm=cfg.clip_norm, resume=resume,
-                         progress=progress, log=log, meta=meta, on_chunk=on_chunk)
+                         progress=progress, log=log, meta=meta, on_chunk=on_chunk, max_chunks=max_chunks)
     if (out / "train_state.pt").exists():      # a resumed run with no chunk left to train has not loaded it yet
         load_checkpoint(out / "train_state.pt", model)
     lengths = np.array([min(len(r[0]), cfg.max_len) for r in train_rows])
@@ -453,6 +454,7 @@ def parse_args(argv):
     p.add_argument("--hidden", type=int, help="LSTM units (default 512)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default 2e-3)")
     p.add_argument("--skip-ahead", type=int, metavar="K", help="also predict a word 2..K ahead (default: off)")
+    p.add_argument("--chunks", type=int, default=10_000, help="stop after this many chunks in all (default: budget)")
     p.add_argument("--lr-decay-after", type=int, metavar="CHUNK", help="decay the learning rate after this chunk")
     p.add_argument("--lr-decay", type=float, help="factor per chunk after --lr-decay-after (default 1: none)")
     p.add_argument("--bf16", action="store_true", default=None, help="train under bfloat16 autocast")
@@ -480,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     threads = _cpu_threads(args.threads)
     command = " ".join(["python -m course_lib.train sentiment_word_lm", *argv])
     t0 = time.perf_counter()
-    run = train_word_lm(cfg, args.seed, out, work, args.resume, not args.no_progress, command)
+    run = train_word_lm(cfg, args.seed, out, work, args.resume, not args.no_progress, command,
+                        max_chunks=args.chunks)
     history = run["history"]
     c_eval = time.process_time()
     # everything is measured on the shipped float16 weights, so the record is what a student re-measures
