@@ -200,3 +200,23 @@ def test_learning_rate_is_constant_then_decays_per_chunk():
     cfg = sw.WordLMConfig(lr=2e-3, lr_decay_after=3, lr_decay=0.5)
     assert [sw.chunk_lr(cfg, c) for c in (1, 3, 4, 6)] == pytest.approx([2e-3, 2e-3, 1e-3, 2.5e-4])
     assert sw.chunk_lr(sw.WordLMConfig(lr=2e-3), 100) == 2e-3
+
+
+# ---------------------------------------------------------------------------------------- the shipped model
+def test_shipped_word_lm_re_measures_its_recorded_unit(data_mirror):
+    from course_lib.baselines import tokenize
+    from course_lib.checkpoints import CHECKPOINT_DIR
+    from course_lib.data import load_imdb
+
+    model, vocab, payload = sw.load_word_lm()
+    record = json.loads((CHECKPOINT_DIR / "sentiment_word_unit.json").read_text())
+    assert payload["meta"]["records"] == ["sentiment_word_unit"] and record["seed"] == 0
+    rows = [(vocab.encode(tokenize(t)), y) for t, y in load_imdb("test")[::25]]
+    assert len(rows) == record["check"]["n"] == 1000
+    values = sw.review_states(model, rows, record["imdb_max_len"])[record["feature"]][:, record["unit"]]
+    acc = unit_accuracy(values, np.array([y for _, y in rows]), record["sign"], record["threshold_imdb"])
+    assert acc == pytest.approx(record["check"]["accuracy"], abs=1e-9)
+    # the record's headline number: the unit on all 25,000 test reviews, and the emergence curve behind it
+    one = record["features"][record["feature"]]["one_unit"]["imdb"]
+    assert abs(acc - one["test_accuracy"]) < 0.03 and record["sizes"]["imdb_test"] == 25_000
+    assert record["train_cpu_seconds"] <= 3 * 3600 and len(record["emergence_curve"]) == record["chunks"]
