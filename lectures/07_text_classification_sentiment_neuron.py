@@ -438,13 +438,17 @@ if have_byte_lm:
 # * **Whole reviews.** Each training example is one review read from the zero state, with the gradient running
 #   back over all of it (full BPTT), which is exactly how a review is read when we look for the unit. (Truncated
 #   BPTT over a stream of concatenated reviews carries the *state* across windows but not the *gradient*.)
-# * **More text per CPU-minute.** The training steps run under bfloat16 autocast — weights and Adam stay in
-#   float32 — which halves the CPU time of a step on this machine (`benchmarks/results/word_lm_step.json`).
+# * **More text per CPU-minute.** From its 16th chunk on, the training steps ran under bfloat16 autocast — weights
+#   and Adam stay in float32 — which needs markedly less CPU per step on a processor with bfloat16 instructions
+#   (measured in `benchmarks/results/word_lm_step.json`), and the learning rate decayed over the last chunks.
 #
 # After every chunk of updates the run *probes* its LM: it reads 1,000 held-out training reviews and 1,000 test
 # reviews, picks the unit (and sign and threshold) that best separates the held-out reviews, and records that one
 # unit's test accuracy. That is the emergence curve below; the dotted line is the course's goal, 80 % accuracy
-# (20 % error). The unit appears as the LM gets better, as Radford et al. observed at their scale.
+# (20 % error). The unit appears as the LM gets better, as Radford et al. observed at their scale — and, as in
+# their paper, the L1 logistic regression over all units gives this one unit by far the largest weight (printed
+# below). It does not reach the goal within this budget: the course's CPU run ends short of it, and the gap to the
+# all-units probe shows how much sentiment still lies outside the unit.
 
 # %%
 word_record = read_json(CKPT / "sentiment_word_unit.json")
@@ -478,8 +482,13 @@ if have_word_lm:
           f"{word_record['val_ppl']:.0f}")
     for ds, n in (("imdb", word_record["sizes"]["imdb_test"]), ("sst", word_record["sizes"]["sst_test"])):
         one, allu = w_feat["one_unit"][ds], w_feat["all_units"][ds]
-        print(f"  {ds:>4} test ({n:,} texts): unit {w_unit} ({reading[w_kind]}) alone {100 * (1 - one['test_accuracy']):5.2f} % error; "
-              f"all {word_lm.lm.hidden_dim} units (L1 LR) {100 * (1 - allu['test_accuracy']):5.2f} %")
+        print(f"  {ds:>4} test ({n:,} texts): unit {w_unit} ({reading[w_kind]}) alone "
+              f"{100 * (1 - one['test_accuracy']):5.2f} % error; all {word_lm.lm.hidden_dim} units (L1 LR) "
+              f"{100 * (1 - allu['test_accuracy']):5.2f} %")
+    top = w_feat["all_units"]["imdb"]["top_units_by_l1_weight"]
+    print("largest |weights| of the L1 model on IMDB: " + ", ".join(f"unit {u}: {w:+.2f}" for u, w in top[:3]))
+    one_unit_error = 100 * (1 - w_feat["one_unit"]["imdb"]["test_accuracy"])
+    assert top[0][0] == w_unit and one_unit_error > 20, "the text below describes another outcome: update it"
 else:
     print("the shipped word LM is not in this checkout: run `python -m course_lib.train sentiment_word_lm`")
 
