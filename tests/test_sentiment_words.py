@@ -215,7 +215,8 @@ def test_shipped_word_lm_re_measures_its_recorded_unit(data_mirror):
     assert len(rows) == record["check"]["n"] == 1000
     values = sw.review_states(model, rows, record["imdb_max_len"])[record["feature"]][:, record["unit"]]
     acc = unit_accuracy(values, np.array([y for _, y in rows]), record["sign"], record["threshold_imdb"])
-    assert acc == pytest.approx(record["check"]["accuracy"], abs=1e-9)
+    # exact here; another CPU's float32 kernels may move a review that sits on the threshold: two of 1,000 at most
+    assert acc == pytest.approx(record["check"]["accuracy"], abs=2e-3)
     # the record's headline number: the unit on all 25,000 test reviews, and the emergence curve behind it
     one = record["features"][record["feature"]]["one_unit"]["imdb"]
     assert abs(acc - one["test_accuracy"]) < 0.03 and record["sizes"]["imdb_test"] == 25_000
