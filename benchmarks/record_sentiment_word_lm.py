@@ -39,19 +39,17 @@ def summarise(run: Path) -> dict:
     return row
 
 
-def curve_rows(run: Path, tokens_per_review: float | None = None) -> list[dict]:
+def curve_rows(run: Path, tokens_per_review: float) -> list[dict]:
     """The emergence curve of a run: from its record, or (a run stopped by hand before its final analysis) from
     its ``metrics.json``, with the same probe; its tokens then count ``tokens_per_review`` per review read."""
     record = run / "sentiment_word_unit.json"
     if record.exists():
         return json.loads(record.read_text())["emergence_curve"]
-    from course_lib.train.sentiment_words import emergence_curve
+    from course_lib.train.sentiment_words import annotate_progress, emergence_curve
 
-    history = json.loads((run / "metrics.json").read_text())
     cfg = _state_meta(run)["config"]
-    for i, h in enumerate(history, start=1):
-        h["tokens_seen"] = i * cfg["chunk_steps"] * cfg["batch_size"] * tokens_per_review
-    return emergence_curve(history)
+    history = json.loads((run / "metrics.json").read_text())
+    return emergence_curve(annotate_progress(history, cfg["chunk_steps"] * cfg["batch_size"], tokens_per_review))
 
 
 def _state_meta(run: Path) -> dict:
@@ -75,8 +73,7 @@ def stopped_row(run: Path, tokens_per_review: float) -> dict:
 
 def main(runs: list[Path], changes: list[str] | None = None) -> Path:
     shipped = json.loads((runs[0] / "sentiment_word_unit.json").read_text())
-    reviews = shipped["data"].get("train_reviews") or int(shipped["data"]["lm_text"].split()[0])  # older records
-    per_review = shipped["data"]["tokens_per_epoch"] / reviews
+    per_review = shipped["data"]["tokens_per_epoch"] / shipped["data"]["train_reviews"]
     rows = [summarise(r) if (r / "sentiment_word_unit.json").exists() else stopped_row(r, per_review) for r in runs]
     for row, change in zip(rows, changes or [""] * len(rows), strict=True):
         row["change"] = change

@@ -62,6 +62,7 @@ from course_lib.text_classification import (
     sparse_rows_to_padded,
     train_bag,
 )
+from course_lib.widgets import draw_class_histogram
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # small models and batches: one thread is fastest, and fair to a shared machine
@@ -366,14 +367,9 @@ if have_byte_lm:
     assert 100 * (1 - best["one_unit"]["imdb"]["test_accuracy"]) > paper_one_unit, "ours is far from the paper"
 
     fig, ax = plt.subplots(figsize=(6, 3.4))
-    bins = np.linspace(v_sst.min(), v_sst.max(), 30)
-    ax.hist(v_sst[y_sst == 0], bins=bins, alpha=0.6, color="C3", label="negative sentences")
-    ax.hist(v_sst[y_sst == 1], bins=bins, alpha=0.6, color="C2", label="positive sentences")
-    ax.axvline(sign * unit_record["threshold"], color="k", ls="--", label="threshold")
-    ax.set_xlabel(f"unit {unit}: cell state after the last byte")
-    ax.set_ylabel("sentences")
-    ax.set_title("Our sentiment unit on SST-2 test sentences (cf. Radford et al. Fig. 3)")
-    ax.legend(fontsize=8)
+    draw_class_histogram(ax, v_sst, y_sst, threshold=sign * unit_record["threshold"], what="sentences")
+    ax.set(xlabel=f"unit {unit}: cell state after the last byte",
+           title="Our sentiment unit on SST-2 test sentences (cf. Radford et al. Fig. 3)")
     fig.tight_layout()
 
 # %% [markdown]
@@ -385,8 +381,8 @@ if have_byte_lm:
 # learned. A weak LM has weak, scattered sentiment features, so one unit captures little of them; an error near
 # 50 % (chance) means it captures nothing, and the all-units probe shows how much signal is spread over the other
 # units. The mechanism — a linear probe on the state of a language model that never saw a label — is the same;
-# the scale is what made it work for them. Scale is not the only lever, though: the section after the clamped
-# samples changes *what* the LM reads and *how far back* its gradient reaches, at the same CPU budget.
+# the scale is what made it work for them. The section after the clamped samples goes part of the way on a CPU:
+# it changes *what* the LM reads and trains it longer (about two CPU-hours, still within the course's three).
 #
 # ### Generation with the unit clamped
 #
@@ -488,7 +484,7 @@ if have_word_lm:
     top = w_feat["all_units"]["imdb"]["top_units_by_l1_weight"]
     print("largest |weights| of the L1 model on IMDB: " + ", ".join(f"unit {u}: {w:+.2f}" for u, w in top[:3]))
     one_unit_error = 100 * (1 - w_feat["one_unit"]["imdb"]["test_accuracy"])
-    assert top[0][0] == w_unit and one_unit_error > 20, "the text below describes another outcome: update it"
+    assert top[0][0] == w_unit and one_unit_error > 20, "this section's text describes another outcome: update it"
 else:
     print("the shipped word LM is not in this checkout: run `python -m course_lib.train sentiment_word_lm`")
 
@@ -525,13 +521,8 @@ if have_word_lm:
     print(f"unit {w_unit}, sign {w_sign:+.0f}: {100 * unit_accuracy(wv, wy, w_sign, word_record['threshold_imdb']):.1f} % "
           f"accuracy on these {len(wy)} reviews (all 25,000: {100 * w_feat['one_unit']['imdb']['test_accuracy']:.1f} %)")
     fig, ax = plt.subplots(figsize=(6, 3.4))
-    bins = np.linspace(wv.min(), wv.max(), 30)
-    ax.hist(wv[wy == 0], bins=bins, alpha=0.6, color="C3", label="negative reviews")
-    ax.hist(wv[wy == 1], bins=bins, alpha=0.6, color="C2", label="positive reviews")
-    ax.axvline(word_record["threshold_imdb"] * w_sign, color="k", ls="--", label="threshold")
-    ax.set(xlabel=f"unit {w_unit}: {reading[w_kind]}", ylabel="reviews",
-           title="Our word LM's sentiment unit on IMDB test reviews")
-    ax.legend(fontsize=8)
+    draw_class_histogram(ax, wv, wy, threshold=w_sign * word_record["threshold_imdb"])
+    ax.set(xlabel=f"unit {w_unit}: {reading[w_kind]}", title="Our word LM's sentiment unit on IMDB test reviews")
     fig.tight_layout()
 
 # %% [markdown]

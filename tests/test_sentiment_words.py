@@ -171,7 +171,6 @@ def test_skip_ahead_loss_only_in_training_and_round_trips(tmp_path):
     torch.manual_seed(0)
     cfg = sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30), skip_ahead=8)
     model = sw.build_model(cfg)
-    model.skip_ahead, model.skip_weight = 8, 1.0
     batch = sw.review_batch(_rows(3), 100)
     model.eval()
     next_only = sw.review_lm_loss(model, batch).item()

@@ -219,6 +219,18 @@ def _elapsed(clock: dict) -> dict:
             "wall_total": clock["wall"] + time.perf_counter() - clock["wall0"]}
 
 
+def chunk_of_epochs(rows: list, batch_size: int, max_len: int, seed: int, chunk: int, chunk_steps: int):
+    """The batches of chunk ``chunk`` (1-based): updates ``(chunk-1)*K .. chunk*K-1`` of the endless stream of
+    seeded, length-bucketed epochs over ``rows`` (epoch ``e`` shuffled with ``[seed, e]``; lengths capped at
+    ``max_len``), so any chunk can be rebuilt exactly on resume. Yields lists of rows."""
+    steps_per_epoch = -(-len(rows) // batch_size)
+    epoch, skip = divmod((chunk - 1) * chunk_steps, steps_per_epoch)
+    stream = itertools.chain.from_iterable(
+        bucket_batches(rows, batch_size, key=lambda r: min(len(r[0]), max_len), rng=np.random.default_rng([seed, e]))
+        for e in itertools.count(epoch))
+    return itertools.islice(stream, skip, skip + chunk_steps)
+
+
 def run_chunks(model, batches, *, loss_fn, optimizer, minutes: float, state_path: Path, metrics_path: Path,
                val_batches, metrics_fn, clip_norm: float, resume: bool, progress: bool, log, meta: dict,
                on_chunk=None, max_chunks: int = 10_000) -> list[dict]:
@@ -326,18 +338,8 @@ def finetune(task: str, cfg: Config, data: dict, seed: int, work: Path, out: Pat
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     train_set = data["train"]
 
-    def epoch_batches(epoch: int):
-        rng = np.random.default_rng([seed, epoch])
-        return bucket_batches(train_set, cfg.batch_size, key=lambda e: min(len(e[0]), cfg.max_len), rng=rng)
-
-    steps_per_epoch = -(-len(train_set) // cfg.batch_size)
-
     def batches(chunk: int):
-        """Chunk k = updates (k-1)*K .. k*K-1 of the endless stream of seeded, length-bucketed epochs."""
-        first = (chunk - 1) * cfg.chunk_steps
-        epoch, skip = divmod(first, steps_per_epoch)
-        stream = itertools.chain.from_iterable(epoch_batches(e) for e in itertools.count(epoch))
-        for b in itertools.islice(stream, skip, skip + cfg.chunk_steps):
+        for b in chunk_of_epochs(train_set, cfg.batch_size, cfg.max_len, seed, chunk, cfg.chunk_steps):
             yield collate(b, cfg.max_len)
 
     def loss_fn(m, batch):

@@ -48,9 +48,9 @@ from sklearn.preprocessing import StandardScaler
 
 from course_lib.baselines import tokenize
 from course_lib.checkpoints import CHECKPOINT_DIR
-from course_lib.data import Vocabulary, bucket_batches, load_sst2, pad_batch
+from course_lib.data import Vocabulary, load_sst2, pad_batch
 from course_lib.models.language_models import sample_next
-from course_lib.tasks.imdb import AdaptiveLM, Config, prepare_data, run_chunks
+from course_lib.tasks.imdb import AdaptiveLM, Config, chunk_of_epochs, prepare_data, run_chunks
 from course_lib.train.sentiment import fit_all_units, fit_threshold, lstm_step, unit_accuracy
 from course_lib.training import load_checkpoint, seed_everything
 
@@ -101,15 +101,19 @@ class SkipAheadLM(AdaptiveLM):
     (topic, polarity) can help with, since local syntax says little about a word 20 tokens ahead. Reading,
     sampling and the sentiment probe use the LSTM and the next-word head only, exactly as for ``AdaptiveLM``."""
 
-    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, cutoffs: tuple) -> None:
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, cutoffs: tuple, skip_ahead: int,
+                 skip_weight: float = 1.0) -> None:
         super().__init__(vocab_size, embed_dim, hidden_dim, cutoffs)
         self.far = torch.nn.AdaptiveLogSoftmaxWithLoss(hidden_dim, vocab_size, list(cutoffs), div_value=4.0)
+        self.skip_ahead, self.skip_weight = skip_ahead, skip_weight
 
 
 def build_model(cfg: WordLMConfig) -> AdaptiveLM:
     """The LM of ``cfg``: :class:`SkipAheadLM` when ``cfg.skip_ahead`` is set, else :class:`AdaptiveLM`."""
-    cls = SkipAheadLM if cfg.skip_ahead else AdaptiveLM
-    return cls(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs)
+    if cfg.skip_ahead:
+        return SkipAheadLM(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs, cfg.skip_ahead,
+                           cfg.skip_weight)
+    return AdaptiveLM(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs)
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -273,18 +277,11 @@ def load_word_lm(path: str | Path | None = None) -> tuple[AdaptiveLM, Vocabulary
         raise ValueError(f"{path} is not a shipped word LM (format {payload.get('format')!r})")
     cfg = WordLMConfig(**{**payload["config"], "cutoffs": tuple(payload["config"]["cutoffs"])})
     model = build_model(cfg)
-    model.skip_ahead, model.skip_weight = cfg.skip_ahead, cfg.skip_weight
     model.load_state_dict({k: v.float() for k, v in payload["state_dict"].items()})
     return model.eval(), Vocabulary.from_dict(payload["vocab"]), payload
 
 
 # ------------------------------------------------------------------------------------------------ the run
-def _cpu_threads(n: int | None) -> int:
-    if n:
-        torch.set_num_threads(n)
-    return torch.get_num_threads()
-
-
 def chunk_lr(cfg: WordLMConfig, chunk: int) -> float:
     """Adam's learning rate during chunk ``chunk`` (1-based): constant, then a geometric decay per chunk."""
     if cfg.lr_decay_after is None or chunk <= cfg.lr_decay_after:
@@ -305,27 +302,17 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
     probe_fit = data["val"][:: max(1, len(data["val"]) // cfg.probe_n)]
     seed_everything(seed)
     model = build_model(cfg)
-    model.skip_ahead, model.skip_weight = cfg.skip_ahead, cfg.skip_weight
     if cfg.chrono_t_max:
         chrono_init(model.lm.rnn, cfg.chrono_t_max, torch.Generator().manual_seed(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    steps_per_epoch = -(-len(train_rows) // cfg.batch_size)
 
     def batches(chunk: int):
-        """Chunk k = updates (k-1)*K .. k*K-1 of the endless sequence of seeded, length-bucketed epochs."""
-        first = (chunk - 1) * cfg.chunk_steps
         # the learning rate is a function of the chunk alone (set after train() has restored Adam), so a resumed
         # run follows the same schedule
         for group in optimizer.param_groups:
             group["lr"] = chunk_lr(cfg, chunk)
-        for j in range(first, first + cfg.chunk_steps):
-            epoch, b = divmod(j, steps_per_epoch)
-            if b == 0 or getattr(batches, "epoch", None) != epoch:
-                batches.epoch = epoch
-                batches.order = list(bucket_batches(train_rows, cfg.batch_size, key=lambda r: min(len(r[0]),
-                                                                                                  cfg.max_len),
-                                                    rng=np.random.default_rng([seed, epoch])))
-            yield review_batch(batches.order[b], cfg.max_len)
+        for rows in chunk_of_epochs(train_rows, cfg.batch_size, cfg.max_len, seed, chunk, cfg.chunk_steps):
+            yield review_batch(rows, cfg.max_len)
 
     val_lm = data["val"][:: len(data["val"]) // cfg.val_lm_reviews]
     val_batches = [review_batch(val_lm[i:i + 50], cfg.max_len) for i in range(0, len(val_lm), 50)]
@@ -343,6 +330,7 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
 
     meta = {"command": command, "seed": seed, "task": "sentiment_word_lm", "config": asdict(cfg),
             "torch": str(torch.__version__), "threads": torch.get_num_threads()}
+
     def loss_fn(m, batch):
         """Training steps under bfloat16 autocast when asked (about 2x faster on a CPU with AMX/AVX-512 bf16);
         validation in float32."""
@@ -357,11 +345,17 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
         load_checkpoint(out / "train_state.pt", model)
     lengths = np.array([min(len(r[0]), cfg.max_len) for r in train_rows])
     tokens_per_epoch = int(lengths.sum() + len(lengths))             # targets: every token and the first one
-    for i, h in enumerate(history, start=1):
-        h["reviews_seen"] = i * cfg.chunk_steps * cfg.batch_size
-        h["tokens_seen"] = int(round(h["reviews_seen"] / len(train_rows) * tokens_per_epoch))
+    annotate_progress(history, cfg.chunk_steps * cfg.batch_size, tokens_per_epoch / len(train_rows))
     return {"model": model, "data": data, "history": history, "meta": meta, "train_rows": len(train_rows),
             "tokens_per_epoch": tokens_per_epoch}
+
+
+def annotate_progress(history: list[dict], reviews_per_chunk: int, tokens_per_review: float) -> list[dict]:
+    """Add ``reviews_seen`` and ``tokens_seen`` (at the mean review length) after each chunk of ``history``."""
+    for i, h in enumerate(history, start=1):
+        h["reviews_seen"] = i * reviews_per_chunk
+        h["tokens_seen"] = int(round(h["reviews_seen"] * tokens_per_review))
+    return history
 
 
 def analyse(model: AdaptiveLM, data: dict, cfg: WordLMConfig, seed: int, tiny: bool = False) -> dict:
@@ -479,13 +473,14 @@ def main(argv: list[str] | None = None) -> int:
             cfg = replace(cfg, **{field: value})
     out = args.out or ROOT / "runs" / "sentiment_word_lm"
     work = args.work or ROOT / "runs" / "imdb_work"
-    threads = _cpu_threads(args.threads)
+    torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
     command = " ".join(["python -m course_lib.train sentiment_word_lm", *argv])
     t0 = time.perf_counter()
     run = train_word_lm(cfg, args.seed, out, work, args.resume, not args.no_progress, command,
                         max_chunks=args.chunks)
     history = run["history"]
-    c_eval = time.process_time()
+    c_analysis = time.process_time()
     # everything is measured on the shipped float16 weights, so the record is what a student re-measures
     export_word_lm(out / f"{SHIP_NAME}.pt", run["model"], run["data"]["vocab"], cfg,
                    {**run["meta"], "records": [RECORD_NAME]})
@@ -509,17 +504,16 @@ def main(argv: list[str] | None = None) -> int:
         "train_wall_seconds": history[-1]["wall_total"] if history else 0.0,
         "val_loss": history[-1]["val_loss"] if history else math.nan,
         "val_ppl": math.exp(history[-1]["val_loss"]) if history else math.nan,
-        "analysis_cpu_seconds": None,
+        "analysis_cpu_seconds": time.process_time() - c_analysis,
         "n_parameters": sum(p.numel() for p in model.parameters()),
         **result,
         "emergence_curve": emergence_curve(history),
         "probe": {"fit": "unit and threshold chosen on the held-out training reviews (every k-th of the 1,000, "
                   f"{cfg.probe_n} at most)", "test": f"{cfg.probe_n} test reviews (seeded sample)"},
     }
-    record["analysis_cpu_seconds"] = time.process_time() - c_eval
     record["session_wall_seconds"] = time.perf_counter() - t0
     (out / f"{RECORD_NAME}.json").write_text(json.dumps(record, indent=2) + "\n")
-    one = record["features"]["final_c"]["one_unit"]
+    one = record["features"][record["feature"]]["one_unit"]
     print(f"[sentiment_word_lm] {record['chunks']} chunks, {record['train_cpu_seconds'] / 60:.1f} CPU-min, val ppl "
           f"{record['val_ppl']:.1f}; unit {record['unit']}: IMDB test {100 * one['imdb']['test_accuracy']:.2f} %, "
           f"SST-2 test {100 * one['sst']['test_accuracy']:.2f} % -> {out}")

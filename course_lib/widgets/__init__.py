@@ -17,6 +17,7 @@ from course_lib.widgets.viewer import (
     SentimentNeuronView,
     cell_activation_viewer,
     compile_feature,
+    draw_class_histogram,
     load_char_lm,
     load_reviews,
     sentiment_histogram,
@@ -25,6 +26,6 @@ from course_lib.widgets.viewer import (
 
 __all__ = [
     "CellActivationViewer", "SentimentNeuronView", "StaticView", "VanishingGradientExplorer",
-    "cell_activation_viewer", "compile_feature", "explorer_panels", "is_headless", "load_char_lm", "load_reviews",
-    "sentiment_histogram", "sentiment_neuron_view", "vanishing_gradient_explorer",
+    "cell_activation_viewer", "compile_feature", "draw_class_histogram", "explorer_panels", "is_headless",
+    "load_char_lm", "load_reviews", "sentiment_histogram", "sentiment_neuron_view", "vanishing_gradient_explorer",
 ]

@@ -39,7 +39,7 @@ from course_lib.widgets.activations import (
 
 __all__ = [
     "CellActivationViewer", "SentimentNeuronView", "cell_activation_viewer", "compile_feature", "load_char_lm",
-    "load_reviews", "sentiment_histogram", "sentiment_neuron_view",
+    "draw_class_histogram", "load_reviews", "sentiment_histogram", "sentiment_neuron_view",
 ]
 
 FEATURE_SOURCES = {
@@ -270,19 +270,29 @@ def load_reviews(source: str = "sst2", split: str = "dev", n: int = 200, seed: i
     return [t[:max_chars] for t, _ in picked], np.array([y for _, y in picked], dtype=np.int64)
 
 
+def draw_class_histogram(ax, values, labels, threshold: float | None = None, what: str = "reviews") -> None:
+    """Draw one unit's values (n,) for negative (label 0) vs positive (label 1) texts on the matplotlib ``ax``
+    (Radford et al. 2017, Fig. 3), with a dashed line at ``threshold`` (in the units of ``values``) if given."""
+    values, labels = np.asarray(values, dtype=float), np.asarray(labels)
+    bins = np.linspace(values.min(), values.max() + 1e-9, 30)
+    for lab, name, color in ((0, "negative", "C3"), (1, "positive", "C2")):
+        ax.hist(values[labels == lab], bins=bins, alpha=0.6, color=color,
+                label=f"{name} {what} ({(labels == lab).sum()})")
+    if threshold is not None:
+        ax.axvline(threshold, color="k", ls="--", label="threshold")
+    ax.set_ylabel(what)
+    ax.legend(fontsize=8)
+
+
 def sentiment_histogram(values: np.ndarray, labels: np.ndarray, unit: int) -> Figure:
     """Histogram of one unit's final value for negative vs positive reviews (Radford et al. 2017, Fig. 3)."""
-    values, labels = np.asarray(values, dtype=float), np.asarray(labels)
     fig = Figure(figsize=(6, 3.2))
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.88)
     ax = fig.add_subplot()
-    bins = np.linspace(values.min(), values.max() + 1e-9, 30)
-    ax.hist(values[labels == 0], bins=bins, alpha=0.6, color="C3", label=f"negative ({(labels == 0).sum()})")
-    ax.hist(values[labels == 1], bins=bins, alpha=0.6, color="C2", label=f"positive ({(labels == 1).sum()})")
-    r = correlations(values[:, None], labels.astype(float))[0]
-    ax.set(xlabel=f"unit {unit}: cell state after the last character", ylabel="reviews",
+    draw_class_histogram(ax, values, labels)
+    r = correlations(np.asarray(values, dtype=float)[:, None], np.asarray(labels).astype(float))[0]
+    ax.set(xlabel=f"unit {unit}: cell state after the last character",
            title=f"Unit {unit} by class (point-biserial r = {r:+.2f})")
-    ax.legend(fontsize=8)
     return fig
 
 
