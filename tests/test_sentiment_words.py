@@ -124,6 +124,9 @@ def test_tiny_run_resumes_after_its_last_chunk(tiny_run):
     after = json.loads((out / "sentiment_word_unit.json").read_text())
     assert after["emergence_curve"][: before["chunks"]] == before["emergence_curve"]
     assert after["chunks"] == before["chunks"] + 2 and len(after["commands"]) == 2
+    # the commands live in the checkpoint too, so a run killed before writing its record loses none of them
+    state = torch.load(out / "train_state.pt", map_location="cpu", weights_only=True)
+    assert state["meta"]["commands"] == after["commands"] and "--resume" in after["commands"][1]
 
 
 def test_chrono_init_sets_forget_and_input_biases_in_torch_gate_order():
@@ -180,6 +183,24 @@ def test_skip_ahead_loss_only_in_training_and_round_trips(tmp_path):
     vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
     loaded, _, _ = sw.load_word_lm(sw.export_word_lm(tmp_path / "s.pt", model, vocab, cfg, {}))
     assert isinstance(loaded, sw.SkipAheadLM) and loaded.skip_ahead == 8
+
+
+def test_dropout_acts_only_in_training_never_on_reading_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    cfg = sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30), dropout=0.5)
+    model = sw.build_model(cfg)
+    batch = sw.review_batch(_rows(5), 100)
+    model.train()
+    noisy = [sw.review_lm_loss(model, batch).item() for _ in range(2)]
+    assert noisy[0] != noisy[1]                                      # a fresh mask per step
+    model.eval()
+    assert sw.review_lm_loss(model, batch).item() == sw.review_lm_loss(model, batch).item()
+    rows = _rows(6)
+    model.train()                                                    # reading switches dropout off by itself
+    assert np.array_equal(sw.review_states(model, rows, 100)["final_c"], sw.review_states(model, rows, 100)["final_c"])
+    vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
+    loaded, _, payload = sw.load_word_lm(sw.export_word_lm(tmp_path / "d.pt", model, vocab, cfg, {}))
+    assert payload["config"]["dropout"] == 0.5 and loaded.lm.drop.p == 0.5 and not loaded.training
 
 
 def test_bf16_autocast_step_is_finite_and_close_to_float32():

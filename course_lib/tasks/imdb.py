@@ -161,12 +161,14 @@ class AdaptiveLM(nn.Module):
 
     ``lm.decoder`` becomes the identity, so ``lm(x, state)`` returns the LSTM outputs (N, T, H); ``self.softmax``
     (``nn.AdaptiveLogSoftmaxWithLoss`` with clusters split at ``cutoffs`` on frequency-ranked ids) gives the exact
-    log-probability of every target at a fraction of the cost of the (H, V) output layer.
+    log-probability of every target at a fraction of the cost of the (H, V) output layer. ``dropout`` acts on the
+    embeddings and the LSTM outputs in training mode (Zaremba et al., 2014), never on the recurrent state.
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, cutoffs: tuple) -> None:
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, cutoffs: tuple,
+                 dropout: float = 0.0) -> None:
         super().__init__()
-        self.lm = RNNLM(vocab_size, embed_dim, hidden_dim, cell="lstm")
+        self.lm = RNNLM(vocab_size, embed_dim, hidden_dim, cell="lstm", dropout=dropout)
         self.lm.decoder = nn.Identity()
         self.softmax = nn.AdaptiveLogSoftmaxWithLoss(hidden_dim, vocab_size, list(cutoffs), div_value=4.0)
 

@@ -89,6 +89,7 @@ class WordLMConfig:
     bf16: bool = False                      # train under bfloat16 autocast (weights and Adam stay float32)
     lr_decay_after: int | None = None       # chunks after this one run at lr * lr_decay ** (chunk - lr_decay_after)
     lr_decay: float = 1.0
+    dropout: float = 0.0                    # on embeddings and LSTM outputs while training (not the recurrence)
 
 
 TINY = WordLMConfig(vocab_size=8000, embed_dim=16, hidden_dim=24, cutoffs=(1000, 3000), max_len=40, batch_size=8,
@@ -102,8 +103,8 @@ class SkipAheadLM(AdaptiveLM):
     sampling and the sentiment probe use the LSTM and the next-word head only, exactly as for ``AdaptiveLM``."""
 
     def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, cutoffs: tuple, skip_ahead: int,
-                 skip_weight: float = 1.0) -> None:
-        super().__init__(vocab_size, embed_dim, hidden_dim, cutoffs)
+                 skip_weight: float = 1.0, dropout: float = 0.0) -> None:
+        super().__init__(vocab_size, embed_dim, hidden_dim, cutoffs, dropout)
         self.far = torch.nn.AdaptiveLogSoftmaxWithLoss(hidden_dim, vocab_size, list(cutoffs), div_value=4.0)
         self.skip_ahead, self.skip_weight = skip_ahead, skip_weight
 
@@ -112,8 +113,8 @@ def build_model(cfg: WordLMConfig) -> AdaptiveLM:
     """The LM of ``cfg``: :class:`SkipAheadLM` when ``cfg.skip_ahead`` is set, else :class:`AdaptiveLM`."""
     if cfg.skip_ahead:
         return SkipAheadLM(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs, cfg.skip_ahead,
-                           cfg.skip_weight)
-    return AdaptiveLM(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs)
+                           cfg.skip_weight, cfg.dropout)
+    return AdaptiveLM(cfg.vocab_size, cfg.embed_dim, cfg.hidden_dim, cfg.cutoffs, cfg.dropout)
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -131,7 +132,7 @@ def review_lm_loss(model: AdaptiveLM, batch: tuple[torch.Tensor, torch.Tensor]) 
     zero state and the gradient runs through the whole review (full BPTT). Padding sits after each review's
     end, so it never reaches a real position's state, and its targets are masked out."""
     ids, mask = batch
-    out, _ = model.lm(ids[:, :-1])                                   # (N, T, H)
+    out, _ = model.lm(ids[:, :-1])                                   # (N, T, H), dropped out when training
     keep = mask[:, 1:]
     loss = model.softmax(out[keep], ids[:, 1:][keep]).loss
     far = getattr(model, "far", None)
@@ -328,7 +329,12 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
             f"(unit {p['final_c']['unit']}), mean h {100 * p['mean_h']['test_accuracy']:.1f} % "
             f"(unit {p['mean_h']['unit']}); all units {100 * p['mean_h']['all_units_test_accuracy']:.1f} %")
 
-    meta = {"command": command, "seed": seed, "task": "sentiment_word_lm", "config": asdict(cfg),
+    state = out / "train_state.pt"
+    # every command that trained this run, in order: kept in the checkpoint, so a run interrupted before its
+    # record still lists the command that trained its first chunks
+    before = torch.load(state, map_location="cpu", weights_only=True)["meta"] if resume and state.exists() else {}
+    meta = {"command": command, "commands": before.get("commands", [before["command"]] if before else []) + [command],
+            "seed": seed, "task": "sentiment_word_lm", "config": asdict(cfg),
             "torch": str(torch.__version__), "threads": torch.get_num_threads()}
 
     def loss_fn(m, batch):
@@ -338,11 +344,11 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
             return review_lm_loss(m, batch)
 
     history = run_chunks(model, batches, loss_fn=loss_fn, optimizer=optimizer, minutes=cfg.minutes,
-                         state_path=out / "train_state.pt", metrics_path=out / "metrics.json",
+                         state_path=state, metrics_path=out / "metrics.json",
                          val_batches=val_batches, metrics_fn=metrics_fn, clip_norm=cfg.clip_norm, resume=resume,
                          progress=progress, log=log, meta=meta, on_chunk=on_chunk, max_chunks=max_chunks)
-    if (out / "train_state.pt").exists():      # a resumed run with no chunk left to train has not loaded it yet
-        load_checkpoint(out / "train_state.pt", model)
+    if state.exists():      # a resumed run with no chunk left to train has not loaded it yet
+        load_checkpoint(state, model)
     lengths = np.array([min(len(r[0]), cfg.max_len) for r in train_rows])
     tokens_per_epoch = int(lengths.sum() + len(lengths))             # targets: every token and the first one
     annotate_progress(history, cfg.chunk_steps * cfg.batch_size, tokens_per_epoch / len(train_rows))
@@ -452,6 +458,7 @@ def parse_args(argv):
     p.add_argument("--lr-decay-after", type=int, metavar="CHUNK", help="decay the learning rate after this chunk")
     p.add_argument("--lr-decay", type=float, help="factor per chunk after --lr-decay-after (default 1: none)")
     p.add_argument("--bf16", action="store_true", default=None, help="train under bfloat16 autocast")
+    p.add_argument("--dropout", type=float, help="dropout on embeddings and LSTM outputs (default 0)")
     p.add_argument("--chrono", type=int, metavar="T_MAX", help="chrono forget-gate initialisation up to T_MAX")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1; CPU time counts all)")
     p.add_argument("--tiny", action="store_true", help="a tiny model on 200 reviews (tests, smoke runs)")
@@ -468,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = replace(cfg, minutes=args.minutes)
     for field, value in (("chrono_t_max", args.chrono), ("hidden_dim", args.hidden), ("lr", args.lr),
                          ("skip_ahead", args.skip_ahead), ("bf16", args.bf16),
-                         ("lr_decay_after", args.lr_decay_after), ("lr_decay", args.lr_decay)):
+                         ("lr_decay_after", args.lr_decay_after), ("lr_decay", args.lr_decay),
+                         ("dropout", args.dropout)):
         if value is not None:
             cfg = replace(cfg, **{field: value})
     out = args.out or ROOT / "runs" / "sentiment_word_lm"
@@ -486,12 +494,10 @@ def main(argv: list[str] | None = None) -> int:
                    {**run["meta"], "records": [RECORD_NAME]})
     model, _, _ = load_word_lm(out / f"{SHIP_NAME}.pt")
     result = analyse(model, run["data"], cfg, args.seed, tiny=args.tiny)
-    previous = json.loads((out / f"{RECORD_NAME}.json").read_text()) if args.resume and \
-        (out / f"{RECORD_NAME}.json").exists() else {}
     record = {
         "task": "sentiment_word_lm", "about": "word-level LSTM LM on IMDB train reviews (whole reviews, full BPTT), "
         "then the single best unit as a one-threshold sentiment classifier (Radford et al., 2017)",
-        "commands": previous.get("commands", []) + [command], "seed": args.seed, "config": asdict(cfg),
+        "commands": run["meta"]["commands"], "seed": args.seed, "config": asdict(cfg),
         "threads": threads, "torch": str(torch.__version__),
         "data": {"lm_text": f"{run['train_rows']} IMDB training reviews (labels unused), the 1,000 held out by "
                  "course_lib.tasks.imdb.prepare_data excluded", "train_reviews": run["train_rows"],
