@@ -30,7 +30,9 @@ def summarise(run: Path) -> dict:
            "skip_ahead": r["config"].get("skip_ahead", 0), "hidden": r["config"]["hidden_dim"],
            "lr": r["config"]["lr"], "cpu_minutes": round(r["train_cpu_seconds"] / 60, 1),
            "tokens_M": round(r["tokens_seen"] / 1e6, 1), "epochs": round(r["epochs"], 2),
-           "val_ppl": round(r["val_ppl"], 1)}
+           "val_ppl": round(r["val_ppl"], 1), "dropout": r["config"].get("dropout", 0.0),
+           "bf16": r["config"].get("bf16", False)}
+    row.update(_probe_columns(r["emergence_curve"][-1]))
     for kind, f in r["features"].items():
         row[f"{kind}_unit"] = f["unit"]
         for ds in ("imdb", "sst"):
@@ -62,11 +64,18 @@ def stopped_row(run: Path, tokens_per_review: float) -> dict:
     """The summary row of a run stopped by hand: its config, budget used and the probe at its last chunk."""
     meta, last = _state_meta(run), curve_rows(run, tokens_per_review)[-1]
     cfg = meta["config"]
-    return {"run": run.name, "command": meta["command"], "chrono_t_max": cfg.get("chrono_t_max"),
-            "skip_ahead": cfg.get("skip_ahead", 0), "hidden": cfg["hidden_dim"], "lr": cfg["lr"],
+    return {"run": run.name, "command": " && ".join(meta.get("commands", [meta["command"]])),
+            "chrono_t_max": cfg.get("chrono_t_max"), "skip_ahead": cfg.get("skip_ahead", 0),
+            "hidden": cfg["hidden_dim"], "lr": cfg["lr"],
             "cpu_minutes": round(last["cpu_minutes"], 1), "val_ppl": round(math.exp(last["val_loss"]), 1),
+            "dropout": cfg.get("dropout", 0.0), "bf16": cfg.get("bf16", False),
             "note": f"stopped by hand after {last['chunk']} chunks; probe only (1,000 test reviews)",
-            "probe_c_T_one_unit_acc": round(last["final_c_one_unit_acc"], 3),
+            **_probe_columns(last)}
+
+
+def _probe_columns(last: dict) -> dict:
+    """The probe (1,000 test reviews) at a run's last chunk: comparable between finished and stopped runs."""
+    return {"probe_c_T_one_unit_acc": round(last["final_c_one_unit_acc"], 3),
             "probe_mean_h_one_unit_acc": round(last["mean_h_one_unit_acc"], 3),
             "probe_all_units_acc": round(last["mean_h_all_units_acc"], 3)}
 
