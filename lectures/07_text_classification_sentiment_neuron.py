@@ -382,7 +382,7 @@ if have_byte_lm:
 # 50 % (chance) means it captures nothing, and the all-units probe shows how much signal is spread over the other
 # units. The mechanism — a linear probe on the state of a language model that never saw a label — is the same;
 # the scale is what made it work for them. The section after the clamped samples goes part of the way on a CPU:
-# it changes *what* the LM reads and trains it longer (about two CPU-hours, still within the course's three).
+# it changes *what* the LM reads and trains it longer (up to the course's budget of three CPU-hours).
 #
 # ### Generation with the unit clamped
 #
@@ -542,7 +542,7 @@ if have_word_lm:
 # Same random numbers, same prompt: only the clamped unit differs, and the verdict word that follows "this movie
 # is" flips with it. Compare the byte LM above, whose clamp changed nothing — a unit that classifies and a unit that
 # steers go together, at our scale as at Radford et al.'s. Where the samples wander off the topic, the LM itself
-# is the limit (perplexity in the print-out above): 117 CPU-minutes of a 512-unit LSTM on 5.6 M tokens.
+# is the limit: a 512-unit LSTM trained for CPU-minutes on 5.6 M tokens (its perplexity is printed above).
 
 # %% [markdown]
 # ### The real thing: unit 2388 of the released model
