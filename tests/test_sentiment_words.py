@@ -179,25 +179,34 @@ def test_skip_ahead_targets_lie_2_to_k_ahead_inside_the_same_review():
     assert not valid[1, 5:].any()                                     # padding never is, nor is anything past it
 
 
-def test_skip_ahead_loss_only_in_training_and_round_trips(tmp_path):
+def _small_lm(**changes):
+    """A seeded 16-unit word LM of ``WordLMConfig(..., **changes)``: (config, model)."""
     torch.manual_seed(0)
-    cfg = sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30), skip_ahead=8)
-    model = sw.build_model(cfg)
+    cfg = sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30), **changes)
+    return cfg, sw.build_model(cfg)
+
+
+def _round_trip(path, model, cfg):
+    """Export ``model`` and load it back: (model, payload)."""
+    vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
+    loaded, _, payload = sw.load_word_lm(sw.export_word_lm(path, model, vocab, cfg, {}))
+    return loaded, payload
+
+
+def test_skip_ahead_loss_only_in_training_and_round_trips(tmp_path):
+    cfg, model = _small_lm(skip_ahead=8)
     batch = sw.review_batch(_rows(3), 100)
     model.eval()
     next_only = sw.review_lm_loss(model, batch).item()
     model.train()
     both = sw.review_lm_loss(model, batch).item()
     assert both > next_only + 1.0                                    # the far head adds ~log(V) at initialisation
-    vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
-    loaded, _, _ = sw.load_word_lm(sw.export_word_lm(tmp_path / "s.pt", model, vocab, cfg, {}))
+    loaded, _ = _round_trip(tmp_path / "s.pt", model, cfg)
     assert isinstance(loaded, sw.SkipAheadLM) and loaded.skip_ahead == 8
 
 
 def test_dropout_acts_only_in_training_never_on_reading_and_round_trips(tmp_path):
-    torch.manual_seed(0)
-    cfg = sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30), dropout=0.5)
-    model = sw.build_model(cfg)
+    cfg, model = _small_lm(dropout=0.5)
     batch = sw.review_batch(_rows(5), 100)
     model.train()
     noisy = [sw.review_lm_loss(model, batch).item() for _ in range(2)]
@@ -207,14 +216,12 @@ def test_dropout_acts_only_in_training_never_on_reading_and_round_trips(tmp_path
     rows = _rows(6)
     model.train()                                                    # reading switches dropout off by itself
     assert np.array_equal(sw.review_states(model, rows, 100)["final_c"], sw.review_states(model, rows, 100)["final_c"])
-    vocab = Vocabulary([f"w{i}" for i in range(47)], specials=("<pad>", "<unk>", "</r>"))
-    loaded, _, payload = sw.load_word_lm(sw.export_word_lm(tmp_path / "d.pt", model, vocab, cfg, {}))
+    loaded, payload = _round_trip(tmp_path / "d.pt", model, cfg)
     assert payload["config"]["dropout"] == 0.5 and loaded.lm.drop.p == 0.5 and not loaded.training
 
 
 def test_bf16_autocast_step_is_finite_and_close_to_float32():
-    torch.manual_seed(0)
-    model = sw.build_model(sw.WordLMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, cutoffs=(10, 30)))
+    _, model = _small_lm()
     batch = sw.review_batch(_rows(4), 100)
     full = sw.review_lm_loss(model, batch)
     with torch.autocast("cpu", dtype=torch.bfloat16):
