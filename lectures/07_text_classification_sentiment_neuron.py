@@ -438,7 +438,7 @@ if have_byte_lm:
 #   and Adam stay in float32 — which needs markedly less CPU per step on a processor with bfloat16 instructions
 #   (measured in `benchmarks/results/word_lm_step.json`).
 # * **A second stage against overfitting.** By chunk 28 (about two CPU-hours) the LM had begun to memorise its
-#   5.6 M tokens: its training loss kept falling, its validation loss did not. The run went on from there with a
+#   5.6 M tokens: its training loss kept falling, its validation loss barely moved. The run went on from there with a
 #   little dropout (10 % of the embeddings and of the LSTM outputs, never the recurrent state) and a fresh, then
 #   decaying learning rate, until the three-hour budget was spent.
 #
@@ -488,7 +488,8 @@ if have_word_lm:
     top = w_feat["all_units"]["imdb"]["top_units_by_l1_weight"]
     print("largest |weights| of the L1 model on IMDB: " + ", ".join(f"unit {u}: {w:+.2f}" for u, w in top[:3]))
     one_unit_error = 100 * (1 - w_feat["one_unit"]["imdb"]["test_accuracy"])
-    assert top[0][0] == w_unit and one_unit_error > 20, "this section's text describes another outcome: update it"
+    # the text above says "close to the goal but short of it"
+    assert top[0][0] == w_unit and 20 < one_unit_error < 23, "this section's text describes another outcome: update it"
 else:
     print("the shipped word LM is not in this checkout: run `python -m course_lib.train sentiment_word_lm`")
 
@@ -497,9 +498,10 @@ else:
 # clear where it was heading; its probe is set beside the shipped run's probe at about the same CPU time (all from
 # the committed `benchmarks/results/train_sentiment_word_lm.json`). None of them helped. Strong dropout from the
 # start is the instructive one: its LM was at least as good as the shipped run's at the same CPU time (validation
-# perplexity in the table), yet its best single unit stayed well behind while all units together did about as well. Dropping a unit's output at random teaches
-# the LM not to rely on any one unit, so the sentiment it learns is spread over many — the opposite of what a
-# one-unit classifier needs. That is why the shipped run adds only a little dropout, and only late.
+# perplexity in the table), yet its best single unit stayed well behind while all units together did about as
+# well. Dropping a unit's output at random teaches the LM not to rely on any one unit, so the sentiment it learns
+# is spread over many — the opposite of what a one-unit classifier needs. That is why the shipped run adds only a
+# little dropout, and only late.
 
 # %%
 bench = read_json(RESULTS / "train_sentiment_word_lm.json")
