@@ -434,21 +434,19 @@ if have_byte_lm:
 # * **Whole reviews.** Each training example is one review read from the zero state, with the gradient running
 #   back over all of it (full BPTT), which is exactly how a review is read when we look for the unit. (Truncated
 #   BPTT over a stream of concatenated reviews carries the *state* across windows but not the *gradient*.)
-# * **More text per CPU-minute.** From its 16th chunk on, the training steps ran under bfloat16 autocast — weights
-#   and Adam stay in float32 — which needs markedly less CPU per step on a processor with bfloat16 instructions
-#   (measured in `benchmarks/results/word_lm_step.json`).
-# * **A second stage against overfitting.** By chunk 28 (about two CPU-hours) the LM had begun to memorise its
-#   5.6 M tokens: its training loss kept falling, its validation loss barely moved. The run went on from there with a
-#   little dropout (10 % of the embeddings and of the LSTM outputs, never the recurrent state) and a fresh, then
-#   decaying learning rate, until the three-hour budget was spent.
+# * **More text per CPU-minute.** The training steps run under bfloat16 autocast — weights and Adam stay in
+#   float32 — which needs markedly less CPU per step on a processor with bfloat16 instructions (measured in
+#   `benchmarks/results/word_lm_step.json`).
+# * **A little dropout.** 5 % of the embeddings and of the LSTM outputs (never the recurrent state) are zeroed at
+#   random while training. Without any, the course's first run began to memorise its 5.6 M tokens after about two
+#   CPU-hours and its unit emerged late; with much more, the sentiment spreads over many units (below).
 #
 # After every chunk of updates the run *probes* its LM: it reads 1,000 held-out training reviews and 1,000 test
 # reviews, picks the unit (and sign and threshold) that best separates the held-out reviews, and records that one
 # unit's test accuracy. That is the emergence curve below; the dotted line is the course's goal, 80 % accuracy
 # (20 % error). The unit appears as the LM gets better, as Radford et al. observed at their scale — and, as in
 # their paper, the L1 logistic regression over all units gives this one unit by far the largest weight (printed
-# below). It comes close to the goal but does not reach it within the budget (the error is printed below); the gap
-# to the all-units probe shows how much sentiment still lies outside the unit.
+# below). It reaches the goal well inside the three-hour budget (error and CPU time are printed below).
 
 # %%
 word_record = read_json(CKPT / "sentiment_word_unit.json")
@@ -488,8 +486,9 @@ if have_word_lm:
     top = w_feat["all_units"]["imdb"]["top_units_by_l1_weight"]
     print("largest |weights| of the L1 model on IMDB: " + ", ".join(f"unit {u}: {w:+.2f}" for u, w in top[:3]))
     one_unit_error = 100 * (1 - w_feat["one_unit"]["imdb"]["test_accuracy"])
-    # the text above says "close to the goal but short of it"
-    assert top[0][0] == w_unit and 20 < one_unit_error < 23, "this section's text describes another outcome: update it"
+    # the text above says "reaches the goal well inside the budget"
+    assert top[0][0] == w_unit and one_unit_error <= 20 and word_record["train_cpu_seconds"] < 120 * 60, \
+        "this section's text describes another outcome: update it"
 else:
     print("the shipped word LM is not in this checkout: run `python -m course_lib.train sentiment_word_lm`")
 
@@ -500,8 +499,9 @@ else:
 # start is the instructive one: its LM was at least as good as the shipped run's at the same CPU time (validation
 # perplexity in the table), yet its best single unit stayed well behind while all units together did about as
 # well. Dropping a unit's output at random teaches the LM not to rely on any one unit, so the sentiment it learns
-# is spread over many — the opposite of what a one-unit classifier needs. That is why the shipped run adds only a
-# little dropout, and only late.
+# is spread over many — the opposite of what a one-unit classifier needs. That is why the shipped run uses only a
+# little. The runs shipped before it (no dropout; then dropout 0.1 added after two CPU-hours) reached 24.82 % and
+# 21.28 % error after 117 and 177 CPU-minutes; their records are rows of the same benchmark file.
 
 # %%
 bench = read_json(RESULTS / "train_sentiment_word_lm.json")
