@@ -129,15 +129,6 @@ def test_tiny_run_resumes_after_its_last_chunk(tiny_run):
     assert state["meta"]["commands"] == after["commands"] and "--resume" in after["commands"][1]
 
 
-def test_earlier_commands_come_from_the_checkpoint_or_an_older_record(tmp_path):
-    assert sw.earlier_commands(tmp_path, {}) == []
-    assert sw.earlier_commands(tmp_path, {"command": "c2", "commands": ["c1", "c2"]}) == ["c1", "c2"]
-    assert sw.earlier_commands(tmp_path, {"command": "c2"}) == ["c2"]                 # no record to ask
-    (tmp_path / "sentiment_word_unit.json").write_text(json.dumps({"commands": ["c1", "c2", "measure"]}))
-    assert sw.earlier_commands(tmp_path, {"command": "c2"}) == ["c1", "c2"]           # re-measuring trained nothing
-    assert sw.earlier_commands(tmp_path, {"command": "other"}) == ["other"]
-
-
 def test_chrono_init_sets_forget_and_input_biases_in_torch_gate_order():
     lstm = torch.nn.LSTM(4, 10, batch_first=True)
     g_before, o_before = lstm.bias_ih_l0[20:].clone(), lstm.bias_hh_l0[20:].clone()

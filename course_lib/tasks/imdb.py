@@ -237,10 +237,16 @@ def run_chunks(model, batches, *, loss_fn, optimizer, minutes: float, state_path
                val_batches, metrics_fn, clip_norm: float, resume: bool, progress: bool, log, meta: dict,
                on_chunk=None, max_chunks: int = 10_000) -> list[dict]:
     """Call :func:`course_lib.training.train` one chunk (= its "epoch") at a time until the CPU budget would be
-    exceeded: no chunk is started that would, at the mean chunk cost so far, end past ``minutes``."""
+    exceeded: no chunk is started that would, at the mean chunk cost so far, end past ``minutes``.
+
+    ``meta["commands"]`` is set to every command that has trained this run, ``meta["command"]`` last: kept in the
+    checkpoint, so a run resumed any number of times (or killed before its record) still names all of them."""
     history: list[dict] = []
+    meta["commands"] = [meta["command"]]
     if resume and state_path.exists():
-        history = torch.load(state_path, map_location="cpu", weights_only=True)["history"]
+        ckpt = torch.load(state_path, map_location="cpu", weights_only=True)
+        history = ckpt["history"]
+        meta["commands"] = ckpt["meta"].get("commands", [ckpt["meta"]["command"]]) + [meta["command"]]
         log(f"resuming after chunk {len(history)}")
     elif state_path.exists():
         state_path.unlink()

@@ -290,21 +290,6 @@ def chunk_lr(cfg: WordLMConfig, chunk: int) -> float:
     return cfg.lr * cfg.lr_decay ** (chunk - cfg.lr_decay_after)
 
 
-def earlier_commands(out: Path, meta: dict) -> list[str]:
-    """The commands that trained the run in ``out`` so far, from its checkpoint's ``meta``. A checkpoint written
-    before the list was kept there names only its last command; the run's record then lists the earlier ones
-    (and any later pass that only re-measured, which is dropped)."""
-    if not meta:
-        return []
-    if "commands" in meta:
-        return list(meta["commands"])
-    record = out / f"{RECORD_NAME}.json"
-    listed = json.loads(record.read_text()).get("commands", []) if record.exists() else []
-    if meta["command"] not in listed:
-        return [meta["command"]]
-    return listed[: len(listed) - listed[::-1].index(meta["command"])]     # a pass that trained nothing: not kept
-
-
 def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: bool, progress: bool,
                   command: str, log=print, max_chunks: int = 10_000) -> dict:
     """Train (or resume) the LM into ``out`` until the CPU budget or chunk ``max_chunks``; returns the data
@@ -345,11 +330,7 @@ def train_word_lm(cfg: WordLMConfig, seed: int, out: Path, work: Path, resume: b
             f"(unit {p['mean_h']['unit']}); all units {100 * p['mean_h']['all_units_test_accuracy']:.1f} %")
 
     state = out / "train_state.pt"
-    # every command that trained this run, in order: kept in the checkpoint, so a run interrupted before its
-    # record still lists the command that trained its first chunks
-    before = torch.load(state, map_location="cpu", weights_only=True)["meta"] if resume and state.exists() else {}
-    meta = {"command": command, "commands": earlier_commands(out, before) + [command],
-            "seed": seed, "task": "sentiment_word_lm", "config": asdict(cfg),
+    meta = {"command": command, "seed": seed, "task": "sentiment_word_lm", "config": asdict(cfg),
             "torch": str(torch.__version__), "threads": torch.get_num_threads()}
 
     def loss_fn(m, batch):
