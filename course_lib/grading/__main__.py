@@ -43,7 +43,8 @@ def main(argv=None) -> int:
         def show(res):
             total = sum(g["auto_score"] or 0 for nb in res["grades"].values() for g in nb.values())
             print(f"{res['student']:>24s}  {total:6.2f} points  {res['seconds']:5.1f} s"
-                  + ("" if res["success"] else "  (see log: not graded normally)"), flush=True)
+                  + ("" if res["success"] else "  (see log: not graded normally)")
+                  + "".join(f"\n{'':>26s}note: {n}" for n in res.get("notes", [])), flush=True)
         results = pipeline.autograde(args.assignment, args.root, workers=args.workers, cell_timeout=args.timeout,
                                      mem_bytes=int(args.mem_gb * (1 << 30)), execute=not args.no_execute,
                                      progress=show)

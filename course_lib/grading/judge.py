@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.grading.sandbox import REPO_ROOT, Zygote
+from course_lib.grading.sandbox import _describe as describe_error
 
 ASSIGNMENTS = ("bptt", "gating", "crf")
 MAX_RESULT_BYTES = 32 << 20
@@ -48,9 +49,25 @@ class PartResult:
     def score(self) -> float:
         return round(self.points * self.fraction, 4)
 
+    visible_only: bool = False
+
     def report(self) -> str:
         head = f"{self.part}: {self.score:g} / {self.points:g} points"
+        if self.visible_only:
+            head += (" on the visible checks only (a self-check, not your grade: the grader also runs hidden "
+                     "checks)")
         return "\n".join([head] + ["  " + line for line in self.lines])
+
+    def _ipython_display_(self):
+        """Shown as nothing in a notebook: :func:`check` has already printed the report."""
+
+
+class CheckFailed(AssertionError):
+    """A self-check that failed.  In IPython it shows as its one-line message, not as a traceback through the
+    grader's code (the report above it says what is wrong)."""
+
+    def _render_traceback_(self):
+        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
 
 
 def verify_case(part, case, outputs: dict | None, error: str | None) -> list[str]:
@@ -228,12 +245,13 @@ def check(assignment: str, part: str, *functions, hidden: bool = False) -> PartR
         try:
             outputs, error = driver(ns, pickle.loads(pickle.dumps(case.inputs))), None
         except Exception as exc:  # noqa: BLE001 - report the student's error as a failed check
-            outputs, error = None, f"{type(exc).__name__}: {exc}"
+            outputs, error = None, describe_error(exc)
         checked.append((case, verify_case(p, case, outputs, error)))
     res = summarise(p, checked)
+    res.visible_only = not hidden
     print(res.report())
     if res.fraction < 1.0:
-        raise AssertionError(f"{part}: {sum(1 for _, pr in checked if pr)} of {len(checked)} checks failed "
+        raise CheckFailed(f"{part}: {sum(1 for _, pr in checked if pr)} of {len(checked)} checks failed "
                              "(see above)")
     return res
 

@@ -259,8 +259,24 @@ def install_policy(policy: dict) -> None:
                 raise PermissionError(f"writing {real} is not allowed while grading")
             if _under(real, deny) and not _under(real, allow + writable):
                 raise PermissionError(f"reading {real} is not allowed while grading")
+        elif event == "sqlite3.connect":
+            # SQLite opens its files in C (no "open" event): the gradebook would otherwise be writable
+            database = args[0] if args else None
+            if isinstance(database, (str, bytes, os.PathLike)) and os.fsdecode(database) not in (":memory:", ""):
+                if not _under(os.path.realpath(os.fsdecode(database)), writable):
+                    raise PermissionError("opening a database outside the submission's folder is not allowed "
+                                          "while grading")
+        elif event == "mmap.__new__":
+            fd = args[0] if args else -1
+            if isinstance(fd, int) and fd >= 0:
+                try:
+                    real = os.path.realpath(os.readlink(f"/proc/self/fd/{fd}"))
+                except OSError:
+                    real = ""
+                if _under(real, deny) and not _under(real, allow + writable):
+                    raise PermissionError(f"mapping {real} is not allowed while grading")
         elif event in ("os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.truncate", "os.chmod",
-                       "os.link", "os.symlink", "os.utime"):
+                       "os.link", "os.symlink", "os.utime", "os.mkdir"):
             target = args[0] if args else None
             if isinstance(target, (str, bytes, os.PathLike)) and not _under(
                     os.path.realpath(os.fsdecode(target)), writable):
@@ -273,6 +289,20 @@ def install_policy(policy: dict) -> None:
             raise PermissionError(f"{event}: signalling other processes is not allowed while grading")
 
     sys.addaudithook(hook)
+    _remove_raw_spawn()
+
+
+def _remove_raw_spawn() -> None:
+    """``_posixsubprocess.fork_exec`` starts a process without the ``subprocess.Popen`` audit event: replace it
+    by a refusal (subprocess is refused while grading anyway)."""
+    import _posixsubprocess
+
+    def refuse_fork_exec(*args, **kwargs):
+        raise PermissionError("fork_exec: starting processes is not allowed while grading")
+
+    _posixsubprocess.fork_exec = refuse_fork_exec
+    if "subprocess" in sys.modules:  # its own reference: ``from _posixsubprocess import fork_exec as _fork_exec``
+        sys.modules["subprocess"]._fork_exec = refuse_fork_exec
 
 
 def main() -> None:

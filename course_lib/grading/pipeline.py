@@ -107,13 +107,15 @@ def render_source(assignment: str, solutions: Path = SOLUTIONS):
     return nb
 
 
-def release(root: Path = COURSE_ROOT, assignments=ASSIGNMENTS, solutions: Path = SOLUTIONS) -> dict:
-    """Regenerate source/ from solutions/ and release/ with nbgrader (also registers the gradebook)."""
+def release(root: Path = COURSE_ROOT, assignments=ASSIGNMENTS, solutions: Path = SOLUTIONS,
+            db_url: str | None = None) -> dict:
+    """Regenerate source/ from solutions/ and release/ with nbgrader (also registers the gradebook, that of
+    ``root`` or ``db_url``)."""
     import nbformat
 
     root = Path(root)
     logs = {}
-    api = _api(course_config(root))
+    api = _api(course_config(root, db_url=db_url))
     for a in assignments:
         target = root / "source" / a / f"{a}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +125,30 @@ def release(root: Path = COURSE_ROOT, assignments=ASSIGNMENTS, solutions: Path =
             raise RuntimeError(f"generate_assignment {a} failed:\n{res['log']}\n{res.get('error', '')}")
         logs[a] = res["log"]
     return logs
+
+
+def ensure_registered(assignment: str, root: Path = COURSE_ROOT, solutions: Path = SOLUTIONS) -> bool:
+    """Make sure the gradebook of ``root`` knows ``assignment`` (its cells and points); returns True if it
+    had to be registered.
+
+    A fresh clone has the committed ``source/`` and ``release/`` but no gradebook (it is not committed):
+    nbgrader's autograde then fails with ``MissingEntry: No such assignment``.  The assignment is generated
+    once more into a scratch course root whose gradebook is the real one, so the committed notebooks are
+    left as they are (a new generation would give their cells new ids)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    root = Path(root).resolve()
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    if (root / "gradebook.db").is_file():
+        with Gradebook(db_url, COURSE_ID) as gb:
+            try:
+                gb.find_assignment(assignment)
+                return False
+            except MissingEntry:
+                pass
+    with tempfile.TemporaryDirectory(prefix="course-register-") as tmp:
+        release(Path(tmp), [assignment], solutions, db_url=db_url)
+    return True
 
 
 # ------------------------------------------------------------------------------------------ collect
@@ -273,9 +299,9 @@ def _grade_one(task: dict) -> dict:
               "allow_read": [str(out_dir), str(kernel_tmp), str(Path(__file__).with_name("__init__.py"))]}
     policy["env"] = {var: str(kernel_tmp) for var in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR")}
     os.environ[POLICY_ENV] = json.dumps(policy)
-    os.environ["COURSE_GRADING_DENY"] = os.pathsep.join(task["deny"] + [str(work.parent)])
     result = {"student": sid, "assignment": a, "has_notebook": (sub / f"{a}.ipynb").is_file(), "grades": {},
               "success": False, "log": ""}
+    result["notes"] = repair_grade_cells(sub / f"{a}.ipynb", task["template"], a) if result["has_notebook"] else []
     if result["has_notebook"]:
         cfg = course_config(work, db_url=f"sqlite:///{db}", cell_timeout=task["cell_timeout"],
                             execute=task.get("execute", True),
@@ -299,6 +325,49 @@ def _grade_one(task: dict) -> dict:
     result["autograded"] = str(out_dir) if out_dir.is_dir() else None
     result["seconds"] = time.perf_counter() - t0
     return result
+
+
+def repair_grade_cells(path: Path, db: str | Path, assignment: str) -> list[str]:
+    """Make a submission's nbgrader metadata gradable; returns what was changed, one line each.
+
+    nbgrader refuses a whole notebook (0 points, no feedback) whose cell metadata does not validate: a
+    ``grade_id`` the student edited, a test cell duplicated or pasted in a second time.  Here every cell whose
+    ``grade_id`` the assignment does not have, and every repeat of a ``grade_id``, becomes an ordinary cell
+    (its code still runs, so functions defined in it still count); a test cell that is then missing is put
+    back by :class:`~course_lib.grading.preprocessors.TrustedGrade`.  The notebook gets a first cell saying
+    what was changed, which the student sees in the feedback."""
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - not a notebook: nbgrader reports it, the student gets zeros
+        return []
+    with Gradebook(f"sqlite:///{db}", COURSE_ID) as gb:
+        notebook = gb.find_notebook(path.stem, assignment)
+        known = {c.name for c in notebook.source_cells} | {c.name for c in notebook.grade_cells}
+    seen, notes = set(), []
+    for k, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        why = None
+        if not isinstance(grade_id, str) or grade_id not in known:
+            why = f"cell {k + 1} has a grade_id the assignment does not have ({str(grade_id)[:40]!r})"
+        elif grade_id in seen:
+            why = f"cell {k + 1} repeats the cell {grade_id!r}"
+        if why:
+            del cell.metadata["nbgrader"]
+            notes.append(why + ": graded as an ordinary cell")
+        else:
+            seen.add(grade_id)
+    if notes:
+        text = ("**Not graded normally.** The notebook's grading metadata had been changed, so some cells were "
+                "graded as ordinary cells (their code still ran):\n\n" + "\n".join(f"- {n}" for n in notes[:20]))
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+        nbformat.write(nb, path)
+    return notes
 
 
 def _merge(root: Path, res: dict) -> None:
@@ -341,6 +410,8 @@ def autograde(assignment: str, root: Path = COURSE_ROOT, students: list[str] | N
         students = sorted(p.name for p in sub_root.iterdir() if (p / assignment).is_dir()) \
             if sub_root.is_dir() else []
     workers = workers or os.cpu_count() or 1
+    if students:
+        ensure_registered(assignment, root)
     deny = [str(root), str(SOLUTIONS.resolve()), str((REPO_ROOT / "course_lib" / "grading").resolve())]
     results = []
     with tempfile.TemporaryDirectory(prefix="course-autograde-") as work:

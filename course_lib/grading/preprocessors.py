@@ -22,6 +22,34 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 
 
+def _instructor_paths() -> list[tuple[re.Pattern, str]]:
+    """Prefixes of the grading machine's paths that a student's traceback must not show, longest first:
+    the scratch folders of the grader, the course repository (oracles, solutions), the Python install."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    repo = str(Path(__file__).resolve().parents[2])
+    tmp = re.escape(tempfile.gettempdir().rstrip("/"))
+    pairs = [(re.compile(tmp + r"/course-[A-Za-z0-9_-]+(/[^\s'\"]*)?"), "<grader>"),
+             (re.compile(r"/tmp/course-[A-Za-z0-9_-]+(/[^\s'\"]*)?"), "<grader>")]
+    for prefix, label in sorted({(sys.prefix, "<python>"), (sys.base_prefix, "<python>"),
+                                 (sys.exec_prefix, "<python>"), (repo, "<course>")},
+                                key=lambda pl: -len(pl[0])):
+        pairs.append((re.compile(re.escape(prefix.rstrip("/"))), label))
+    return pairs
+
+
+_PATHS = _instructor_paths()
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` with the grading machine's own paths replaced by ``<grader>``, ``<course>``, ``<python>``."""
+    for pattern, label in _PATHS:
+        text = pattern.sub(label, text)
+    return text
+
+
 def _error(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -87,11 +115,11 @@ class TruncateOutput(NbGraderPreprocessor):
                 if len(text) > budget:
                     text = text[:budget] + f"\n... output truncated ({len(text)} characters) ...\n"
                 budget -= len(text)
-                out.text = text
+                out.text = scrub_paths(text)
             elif out.output_type == "error":
-                tb = [line[:2000] for line in out.get("traceback", [])[-40:]]
+                tb = [scrub_paths(line[:2000]) for line in out.get("traceback", [])[-40:]]
                 out.traceback = tb
-                out.evalue = str(out.get("evalue", ""))[:2000]
+                out.evalue = scrub_paths(str(out.get("evalue", ""))[:2000])
             elif out.output_type in ("execute_result", "display_data"):
                 data = out.get("data", {})
                 for mime in list(data):

@@ -44,7 +44,7 @@ import numpy as np
 from course_lib.grading import drivers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN_IMPORTS = ("course_lib", "torch", "torchcrf", "functorch")
+FORBIDDEN_IMPORTS = ("course_lib", "torch", "torchcrf", "functorch", "_posixsubprocess", "sqlite3", "_sqlite3")
 _BLOCKED_EVENTS = (
     "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
     "pty.spawn", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata", "ctypes.call_function",
@@ -85,6 +85,7 @@ def _install_audit_hook(deny_read: list[str], allow_read: list[str], allow_write
             writing = (isinstance(mode, str) and any(ch in mode for ch in "wax+")) or (
                 isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC))
             if writing and not (under(real, [allow_write]) or real == os.devnull):
+                violations.append(f"tried to write {real}")
                 raise PermissionError(f"the grader does not allow writing {real}")
             if under(real, deny_read) and not under(real, allow_read + [allow_write]):
                 violations.append(f"tried to read {real}")
@@ -98,7 +99,19 @@ def _install_audit_hook(deny_read: list[str], allow_read: list[str], allow_write
             target = args[0] if args else None
             if isinstance(target, (str, bytes, os.PathLike)):
                 if not under(os.path.realpath(os.fsdecode(target)), [allow_write]):
+                    violations.append(f"used {event} outside its folder")
                     raise PermissionError(f"the grader does not allow {event} here")
+        elif event == "sqlite3.connect":
+            # SQLite opens files in C, unseen by the "open" event: no database but an in-memory one
+            database = args[0] if args else None
+            if not (isinstance(database, (str, bytes)) and os.fsdecode(database) in (":memory:", "")):
+                violations.append("opened a database file")
+                raise PermissionError("the grader does not allow opening database files")
+        elif event == "mmap.__new__":
+            fd = args[0] if args else -1
+            if isinstance(fd, int) and fd >= 0:
+                violations.append("mapped a file into memory")
+                raise PermissionError("the grader does not allow mapping files")
         elif event in _BLOCKED_EVENTS or event.startswith(("os.exec", "os.spawn", "os.posix_spawn")):
             violations.append(f"used {event}")
             raise PermissionError(f"{event} is not allowed in a graded submission")
@@ -120,6 +133,9 @@ def _write_json(path: Path, obj):
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, NotImplementedError) and not str(exc):
+        return ("NotImplementedError: not written yet (the function still raises NotImplementedError(): "
+                "replace that line with your code)")
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= 400 else text[:400] + " ..."
 
@@ -214,10 +230,20 @@ def run_child(request_path: str, out_dir: str) -> None:
             oracles[fn] = _detached(getattr(importlib.import_module(module), attr))
     # the oracle modules must not be importable by the submission (an import of a module already in
     # sys.modules raises no audit event): the injected copies above are all that is left of them
+    violations: list[str] = []
+    raw_spawn = sys.modules.get("_posixsubprocess")  # starts processes without any audit event
+
+    def refuse_fork_exec(*args, **kwargs):
+        violations.append("used _posixsubprocess.fork_exec")
+        raise PermissionError("starting processes is not allowed in a graded submission")
+
+    if raw_spawn is not None:
+        raw_spawn.fork_exec = refuse_fork_exec
+    if "subprocess" in sys.modules:  # its own reference: ``from _posixsubprocess import fork_exec as _fork_exec``
+        sys.modules["subprocess"]._fork_exec = refuse_fork_exec
     for name in [m for m in sys.modules if m.split(".")[0] in FORBIDDEN_IMPORTS]:
         del sys.modules[name]
     sys.modules["course_lib"], sys.modules["course_lib.grading"] = _notebook_stubs()
-    violations: list[str] = []
     os.chdir(out)
     _install_audit_hook(req["deny_read"], req["allow_read"], str(out), violations)
 
