@@ -90,7 +90,9 @@ rng = np.random.default_rng(0)
 # **With a nonlinearity** (Pascanu et al. 2013, Sec. 2.1): if $|g'| \le \gamma$ ($\gamma = 1$ for $\tanh$,
 # $\frac14$ for the logistic sigmoid), each factor has norm at most $\gamma\,\sigma_{\max}(W^h)$, with
 # $\sigma_{\max}$ the largest singular value. Hence $\sigma_{\max}(W^h) < 1/\gamma$ is *sufficient* for the
-# gradient to vanish, and $\rho > 1/\gamma$ is *necessary* for it to explode.
+# gradient to vanish, and $\sigma_{\max}(W^h) > 1/\gamma$ is *necessary* for it to explode. The spectral radius
+# alone does not decide with a nonlinearity: $W^h = \begin{pmatrix}1.5 & -1.5\\ 1.5 & -1.5\end{pmatrix}$ has
+# $\rho = 0$ but $\sigma_{\max} = 3$, and its gradients can still grow.
 #
 # Check the linear claim with the NumPy reference: `rnn_hidden_jacobian_norms` multiplies the per-step
 # Jacobians exactly as above. With $W^h = \rho Q$ for an orthogonal $Q$ (all singular values 1), the spectral

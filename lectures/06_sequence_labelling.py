@@ -281,7 +281,8 @@ assert abs(loglik - expect) < 1e-4 and layer.decode(emis)[0] == path
 # **Training.** The loss is the negative log-likelihood of the gold sequence, $\log Z(x) - \mathrm{score}(x, y)$.
 # Its gradient has a clean form: for every emission and transition score, the *expected* count under the model
 # (the marginals, from the forward-backward algorithm) minus the count in the gold path. Training stops moving a
-# score when the model's expectations match the data — you derive and check this in Assignment 3.
+# score when the model's expectations match the data. Assignment 3 states this gradient; you implement it
+# with your forward-backward marginals, and the grader checks it.
 
 # %% [markdown]
 # ## The BiLSTM-CRF

@@ -12,8 +12,8 @@
 # You will write an Elman RNN (Elman, 1990) in NumPy, forward and backward: one step, a whole sequence,
 # truncated BPTT that carries the hidden state across segments, and gradient-norm clipping (Pascanu et al.,
 # 2013). Then you train a small character language model with your own code and watch its loss fall.
-# This follows lecture 4, Part 2 (deck 000): $h_t = g(U h_{t-1} + W x_t)$ and the BPTT equations for
-# $\delta_h$.
+# This follows lecture 3 (Recurrent networks), where the recurrence $h_t = \tanh(x_t W_x + h_{t-1} W_h + b)$
+# and backpropagation through time are derived.
 #
 # **Conventions** (as everywhere in the course): batch first, weights multiply from the right.
 # One step is
@@ -132,8 +132,10 @@ check("bptt", "rnn_forward", rnn_forward, hidden=True)
 #
 # `rnn_backward(dh, cache)` receives the upstream gradient of *every* hidden state, `dh: (N, T, H)`
 # (in a language model each $h_t$ feeds a prediction). Walking back from $t = T-1$ to $0$, the gradient
-# reaching $h_t$ is its own upstream gradient **plus** what flows back from step $t+1$ — the lecture's
-# $\delta_h = g'(z) V \delta_{out} + \delta_{next}$. Weight gradients are summed over time, because the
+# reaching $h_t$ is its own upstream gradient **plus** what flows back from step $t+1$. With $\delta_t$ the
+# gradient at step $t$'s pre-activation $x_t W_x + h_{t-1} W_h + b$:
+# $\delta_t = (\mathrm{dh}_t + \delta_{t+1} W_h^\top) \odot (1 - h_t^2)$, with $\delta_T = 0$ and
+# $\mathrm{dh}_t$ = `dh[:, t]` (in a language model, $\delta^{out}_t W_y^\top$). Weight gradients are summed over time, because the
 # weights are shared. Return `dx (N, T, D), dh0 (N, H), dWx, dWh, db`.
 
 # %% nbgrader={"grade": false, "grade_id": "rnn_backward_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}

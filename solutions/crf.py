@@ -10,8 +10,8 @@
 # # Assignment 3 — A linear-chain CRF under a BiLSTM
 #
 # A BiLSTM tagger chooses every tag on its own; a conditional random field scores whole tag sequences,
-# so that the transition from one tag to the next counts too (lecture 4, Part 4 and the "Bi-LSTM CRF"
-# slides of deck 001; Lafferty et al., 2001; Huang et al., 2015; Lample et al., 2016). You will write the
+# so that the transition from one tag to the next counts too (lecture 6, Sequence labelling;
+# Lafferty et al., 2001; Huang et al., 2015; Lample et al., 2016). You will write the
 # CRF layer in NumPy — score, log-partition, Viterbi, marginals, and the gradient of the negative
 # log-likelihood — and then train it on top of a small BiLSTM to tag English sentences.
 #

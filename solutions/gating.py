@@ -10,7 +10,8 @@
 # # Assignment 2 — Gating: LSTM and GRU
 #
 # Elman RNNs forget: the gradient reaching a step $k$ positions back is multiplied by $k$ Jacobians of
-# the same recurrence and shrinks (or explodes) exponentially (lecture 4, Part 2; Pascanu et al., 2013).
+# the same recurrence and shrinks (or explodes) exponentially (lecture 4; Pascanu et al., 2013); the gated cells
+# you write here are those of lecture 5.
 # Gated cells add a path along which information and error can flow almost unchanged. You will write
 # the LSTM in the formulation of the lecture (Part 3, after Greff et al., 2017, *LSTM: A search space
 # odyssey*) — first without, then with peephole connections — and the GRU (Cho et al., 2014), forward
