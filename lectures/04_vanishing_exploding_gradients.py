@@ -93,7 +93,20 @@ rng = np.random.default_rng(0)
 # gradient to vanish, and $\sigma_{\max}(W^h) > 1/\gamma$ is *necessary* for it to explode. The spectral radius
 # alone does not decide with a nonlinearity: $W^h = \begin{pmatrix}1.5 & -1.5\\ 1.5 & -1.5\end{pmatrix}$ has
 # $\rho = 0$ but $\sigma_{\max} = 3$, and its gradients can still grow.
-#
+
+# %%
+# rho = 0, sigma_max = 3; with unit 0 linear (g' = 1) and unit 1 saturated (g' = 0) every step multiplies the
+# gradient (a row vector) by D W_h^T, whose powers grow like 1.5^n
+W_cex = np.array([[1.5, -1.5], [1.5, -1.5]])
+D_sat = np.diag([1.0, 0.0])
+rho_cex = max(abs(np.linalg.eigvals(W_cex)))
+sigma_cex = np.linalg.svd(W_cex, compute_uv=False)[0]
+growth = [np.linalg.norm(np.linalg.matrix_power(D_sat @ W_cex.T, n), 2) for n in (1, 10, 20)]
+print(f"rho = {rho_cex:.1e}, sigma_max = {sigma_cex:.2f}, ||(D W^T)^n|| for n = 1, 10, 20: "
+      + ", ".join(f"{g:.3g}" for g in growth))
+assert rho_cex < 1e-7 and np.isclose(sigma_cex, 3.0) and growth[2] > 1e3 * growth[0]
+
+# %% [markdown]
 # Check the linear claim with the NumPy reference: `rnn_hidden_jacobian_norms` multiplies the per-step
 # Jacobians exactly as above. With $W^h = \rho Q$ for an orthogonal $Q$ (all singular values 1), the spectral
 # norm of $\partial\mathbf{h}_T/\partial\mathbf{h}_t$ must be exactly $\rho^{T-t}$.

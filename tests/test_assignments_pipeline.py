@@ -123,6 +123,24 @@ def test_hostile_submissions_are_graded_as_what_they_are(batches):
                 assert value == full[part], (kind, part, got)
 
 
+def test_a_submission_cannot_rewrite_the_gradebook(batches):
+    """``writes the gradebook`` tried to zero everyone's manual scores and add a trigger: neither happened."""
+    import sqlite3
+
+    con = sqlite3.connect(batches[HOSTILE_ON]["root"] / "gradebook.db")
+    assert con.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone() == (0,)
+    scores = [r[0] for r in con.execute("select auto_score from grade") if r[0] is not None]
+    assert scores and max(scores) <= max(_full(batches[HOSTILE_ON]).values())
+    assert con.execute("select count(*) from grade where manual_score is not null").fetchone() == (0,)
+
+
+def test_feedback_shows_no_grader_paths(batches):
+    root = batches[HOSTILE_ON]["root"]
+    for page in (root / "feedback").glob("*/bptt/bptt.html"):
+        body = page.read_text()
+        assert "course-autograde-" not in body and sys.prefix not in body, page
+
+
 def test_hostile_notebooks_leave_a_trace_in_their_own_feedback(batches):
     root = batches[HOSTILE_ON]["root"]
 
@@ -138,6 +156,10 @@ def test_hostile_notebooks_leave_a_trace_in_their_own_feedback(batches):
     assert "output truncated (" in text(_slug("huge output"))
     killer = batches[HOSTILE_ON]["results"][_slug("kills its grader")]
     assert "grading process was killed" in killer["log"] and not killer["success"]  # and everyone else graded
+    for kind in ("edits a grade_id", "duplicates a test cell", "adds a test cell"):
+        assert "Not graded normally" in text(_slug(kind)), kind
+        assert batches[HOSTILE_ON]["results"][_slug(kind)]["notes"], kind
+    assert not (root / "pwned").exists()
     assert len(text(_slug("huge output"))) < 400_000
     assert (root / "gradebook.db").stat().st_size < 5_000_000
 

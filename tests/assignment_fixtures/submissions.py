@@ -181,6 +181,30 @@ def hostile(root: Path, assignment: str, kind: str):
                 "    except PermissionError as err:\n        print('refused:', err)\n"
                 "    ctypes.CDLL(None).kill(w, signal.SIGKILL)\n")
         return _append(nb, code)
+    if kind == "writes the gradebook":
+        # at the very end: zero another student's scores and give itself +100 per cell (SQLite opens in C)
+        db = Path(root).resolve() / "gradebook.db"
+        code = (f"import sqlite3\ncon = sqlite3.connect({str(db)!r})\n"
+                "con.execute('update grade set manual_score = 0')\n"
+                "con.execute('create trigger t after update on grade begin update grade set auto_score = 100; end')\n"
+                "con.commit()\n")
+        return _append(nb, code)
+    if kind == "mkdir outside":
+        return _append(nb, f"import os\nos.mkdir({str(Path(root).resolve() / 'pwned')!r})\n")
+    if kind in ("edits a grade_id", "duplicates a test cell", "adds a test cell"):
+        for k, cell in enumerate(nb.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            if kind == "edits a grade_id" and meta.get("grade_id") == grade_id:
+                meta["grade_id"] = "my_own_id"
+                break
+            if kind != "edits a grade_id" and meta.get("grade_id") == "test_" + part:
+                extra = copy.deepcopy(cell)
+                extra.pop("id", None)
+                if kind == "adds a test cell":
+                    extra.metadata.nbgrader["grade_id"] = "test_bonus"
+                nb.cells.insert(k + 1, extra)
+                break
+        return nb
     raise ValueError(kind)
 
 
@@ -189,7 +213,8 @@ HOSTILE = {
     "infinite loop": [], "sys.exit": [], "os._exit": [], "memory bomb": [], "huge output": [], "input()": [],
     "monkeypatch": ["first"], "reference implementation": ["first"], "reads the solution": ["first"],
     "edits a test cell": ["first"], "deletes a test cell": ["first"], "not JSON": None, "missing notebook": None,
-    "kills its grader": None,
+    "kills its grader": None, "writes the gradebook": [], "mkdir outside": [], "edits a grade_id": [],
+    "duplicates a test cell": [], "adds a test cell": [],
 }
 
 
