@@ -45,11 +45,11 @@ class PartResult:
     fraction: float = 0.0
     lines: list[str] = field(default_factory=list)
 
+    visible_only: bool = False  # a self-check without the hidden cases
+
     @property
     def score(self) -> float:
         return round(self.points * self.fraction, 4)
-
-    visible_only: bool = False
 
     def report(self) -> str:
         head = f"{self.part}: {self.score:g} / {self.points:g} points"
@@ -252,7 +252,7 @@ def check(assignment: str, part: str, *functions, hidden: bool = False) -> PartR
     print(res.report())
     if res.fraction < 1.0:
         raise CheckFailed(f"{part}: {sum(1 for _, pr in checked if pr)} of {len(checked)} checks failed "
-                             "(see above)")
+                          "(see above)")
     return res
 
 

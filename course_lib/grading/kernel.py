@@ -49,6 +49,8 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Type
 
+from course_lib.grading.guards import refuse_raw_spawn
+
 POLICY_ENV = "COURSE_KERNEL_POLICY"
 _SPAWN = ("subprocess.Popen", "os.system", "os.posix_spawn", "os.fork", "os.forkpty", "pty.spawn")
 
@@ -289,20 +291,7 @@ def install_policy(policy: dict) -> None:
             raise PermissionError(f"{event}: signalling other processes is not allowed while grading")
 
     sys.addaudithook(hook)
-    _remove_raw_spawn()
-
-
-def _remove_raw_spawn() -> None:
-    """``_posixsubprocess.fork_exec`` starts a process without the ``subprocess.Popen`` audit event: replace it
-    by a refusal (subprocess is refused while grading anyway)."""
-    import _posixsubprocess
-
-    def refuse_fork_exec(*args, **kwargs):
-        raise PermissionError("fork_exec: starting processes is not allowed while grading")
-
-    _posixsubprocess.fork_exec = refuse_fork_exec
-    if "subprocess" in sys.modules:  # its own reference: ``from _posixsubprocess import fork_exec as _fork_exec``
-        sys.modules["subprocess"]._fork_exec = refuse_fork_exec
+    refuse_raw_spawn()
 
 
 def main() -> None:

@@ -30,9 +30,8 @@ def _instructor_paths() -> list[tuple[re.Pattern, str]]:
     from pathlib import Path
 
     repo = str(Path(__file__).resolve().parents[2])
-    tmp = re.escape(tempfile.gettempdir().rstrip("/"))
-    pairs = [(re.compile(tmp + r"/course-[A-Za-z0-9_-]+(/[^\s'\"]*)?"), "<grader>"),
-             (re.compile(r"/tmp/course-[A-Za-z0-9_-]+(/[^\s'\"]*)?"), "<grader>")]
+    pairs = [(re.compile(re.escape(tmp) + r"/course-[A-Za-z0-9_-]+(/[^\s'\"]*)?"), "<grader>")
+             for tmp in sorted({tempfile.gettempdir().rstrip("/"), "/tmp"})]
     for prefix, label in sorted({(sys.prefix, "<python>"), (sys.base_prefix, "<python>"),
                                  (sys.exec_prefix, "<python>"), (repo, "<course>")},
                                 key=lambda pl: -len(pl[0])):

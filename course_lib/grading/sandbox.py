@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.grading import drivers
+from course_lib.grading.guards import refuse_raw_spawn
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN_IMPORTS = ("course_lib", "torch", "torchcrf", "functorch", "_posixsubprocess", "sqlite3", "_sqlite3")
@@ -228,19 +229,10 @@ def run_child(request_path: str, out_dir: str) -> None:
         for fn, target in part["inject"].items():
             module, attr = target.split(":")
             oracles[fn] = _detached(getattr(importlib.import_module(module), attr))
+    violations: list[str] = []
+    refuse_raw_spawn(lambda: violations.append("used _posixsubprocess.fork_exec"))
     # the oracle modules must not be importable by the submission (an import of a module already in
     # sys.modules raises no audit event): the injected copies above are all that is left of them
-    violations: list[str] = []
-    raw_spawn = sys.modules.get("_posixsubprocess")  # starts processes without any audit event
-
-    def refuse_fork_exec(*args, **kwargs):
-        violations.append("used _posixsubprocess.fork_exec")
-        raise PermissionError("starting processes is not allowed in a graded submission")
-
-    if raw_spawn is not None:
-        raw_spawn.fork_exec = refuse_fork_exec
-    if "subprocess" in sys.modules:  # its own reference: ``from _posixsubprocess import fork_exec as _fork_exec``
-        sys.modules["subprocess"]._fork_exec = refuse_fork_exec
     for name in [m for m in sys.modules if m.split(".")[0] in FORBIDDEN_IMPORTS]:
         del sys.modules[name]
     sys.modules["course_lib"], sys.modules["course_lib.grading"] = _notebook_stubs()
