@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import pickle
+import stat
 import sys
 import tempfile
 import zipfile
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_lib.grading.sandbox import REPO_ROOT, Zygote
+from course_lib.grading.sandbox import REPO_ROOT, Zygote, oracle_sources
 from course_lib.grading.sandbox import _describe as describe_error
 
 ASSIGNMENTS = ("bptt", "gating", "crf")
@@ -111,11 +112,20 @@ def summarise(part, cases_with_problems) -> PartResult:
     return res
 
 
+def _regular(path: Path) -> bool:
+    """A plain file, not a link: the submission's code can leave a symlink (to a host file) or a FIFO (whose
+    reading would block the judge) in its output folder; neither is a result."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _load(stem: Path) -> tuple[dict | None, str | None, list[str]]:
     status_path, npz_path = stem.with_suffix(".json"), stem.with_suffix(".npz")
     status = {}
     try:
-        if status_path.is_file() and status_path.stat().st_size < 1 << 20:
+        if _regular(status_path) and status_path.stat().st_size < 1 << 20:
             status = json.loads(status_path.read_text())
     except (OSError, ValueError):
         status = {}
@@ -125,6 +135,8 @@ def _load(stem: Path) -> tuple[dict | None, str | None, list[str]]:
         else []
     if not status.get("ok"):
         return None, str(status.get("error", "no result"))[:400], violations
+    if not _regular(npz_path):
+        return None, "the result is not a plain file", violations
     try:
         if npz_path.stat().st_size > MAX_RESULT_BYTES:
             return None, "the function returned far too much data", violations
@@ -158,7 +170,8 @@ def grade_cells(assignment: str, cells: list, parts: list[str] | None = None, *,
     results: dict[str, list] = {n: [] for n in names}
     cell_notes: dict[str, list[str]] = {}
     skip_cells: set[int] = set()
-    with tempfile.TemporaryDirectory(prefix="course-judge-") as tmp:
+    # in the OS sandbox, the zygote's box sees only its exchange folder: the phase folders go there
+    with tempfile.TemporaryDirectory(prefix="course-judge-", dir=_ZYGOTE.exchange()) as tmp:
         tmp = Path(tmp)
         for phase in sorted({p.phase for p in selected.values()}):
             in_phase = [p for p in selected.values() if p.phase == phase]
@@ -170,17 +183,17 @@ def grade_cells(assignment: str, cells: list, parts: list[str] | None = None, *,
                    "cpu_seconds": int(sum(p.timeout for p in in_phase) + 30), "cell_seconds": cell_seconds,
                    "skip_cells": sorted(skip_cells),
                    "parts": [{"name": p.name, "inject": p.inject, "case_seconds": p.timeout,
-                              "cases": [(k, c.inputs) for k, c in enumerate(cases[p.name])]} for p in in_phase]}
-            req_path = tmp / f"request{phase}.pkl"
-            req_path.write_bytes(pickle.dumps(req))
+                              "cases": [(k, c.inputs) for k, c in enumerate(cases[p.name])]} for p in in_phase],
+                   "oracle_sources": oracle_sources()}
             n_code = sum(1 for kind, _ in cells if kind == "code")
             timeout = 15.0 + sum(p.timeout * (2 if p.inject else 1) for p in in_phase) + cell_seconds * min(n_code, 6)
-            status = _ZYGOTE.run(str(req_path), str(out), timeout)
+            status = _ZYGOTE.run(pickle.dumps(req), str(out), timeout)
             if status["status"] == "ok" and not (out / "done.json").is_file():
                 status = {"status": "died", "code": status.get("code")}  # os._exit(0) from the submission
             cells_info = {}
             try:
-                cells_info = json.loads((out / "cells.json").read_text())
+                if _regular(out / "cells.json") and (out / "cells.json").stat().st_size < 1 << 20:
+                    cells_info = json.loads((out / "cells.json").read_text())
             except (OSError, ValueError):
                 pass
             if isinstance(cells_info, dict) and isinstance(cells_info.get("timeouts"), list):

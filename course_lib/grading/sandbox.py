@@ -212,11 +212,42 @@ def _notebook_stubs():
     return pkg, grading
 
 
-def run_child(request_path: str, out_dir: str) -> None:
+def oracle_sources() -> dict[str, str]:
+    """The source of every oracle module (``course_lib.grading.oracles.*``), read by the trusted judge and
+    sent to the child with its request: the oracles' folder is never mounted in the OS sandbox's box."""
+    folder = Path(__file__).with_name("oracles")
+    sources = {"course_lib.grading.oracles": (folder / "__init__.py").read_text()}
+    for path in sorted(folder.glob("*.py")):
+        if path.stem != "__init__":
+            sources[f"course_lib.grading.oracles.{path.stem}"] = path.read_text()
+    return sources
+
+
+class _SourceFinder:
+    """Meta-path finder that imports modules from source text (the oracles the judge sent)."""
+
+    def __init__(self, sources: dict[str, str]):
+        self.sources = sources
+
+    def find_spec(self, name, path=None, target=None):
+        import importlib.util
+
+        if name not in self.sources:
+            return None
+        is_pkg = any(other.startswith(name + ".") for other in self.sources)
+        return importlib.util.spec_from_loader(name, self, is_package=is_pkg)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        code = compile(self.sources[module.__name__], f"<oracle {module.__name__}>", "exec")
+        exec(code, module.__dict__)  # noqa: S102 - the course's own oracle source
+
+
+def run_child(req: dict, out_dir: str) -> None:
     """Body of the sandboxed child (see the module docstring). Never returns normally: it ``_exit`` s."""
     out = Path(out_dir)
-    with open(request_path, "rb") as fh:
-        req = pickle.load(fh)
     mem = int(req.get("mem_bytes", 2 << 30))
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     cpu = int(req.get("cpu_seconds", 60))
@@ -225,10 +256,16 @@ def run_child(request_path: str, out_dir: str) -> None:
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     os.environ["MPLBACKEND"] = "Agg"
     oracles = {}
+    finder = _SourceFinder(req.pop("oracle_sources", {}))
+    sys.meta_path.insert(0, finder)
+    for name in [m for m in sys.modules if m.startswith("course_lib.grading.oracles")]:
+        del sys.modules[name]  # (outside the box) imported from the sources, as in the box
     for part in req["parts"]:
         for fn, target in part["inject"].items():
             module, attr = target.split(":")
             oracles[fn] = _detached(getattr(importlib.import_module(module), attr))
+    sys.meta_path.remove(finder)
+    del finder  # nothing of the oracles' sources stays reachable but the detached copies
     violations: list[str] = []
     refuse_raw_spawn(lambda: violations.append("used _posixsubprocess.fork_exec"))
     # the oracle modules must not be importable by the submission (an import of a module already in
@@ -276,10 +313,17 @@ def run_child(request_path: str, out_dir: str) -> None:
 
 # ------------------------------------------------------------------------------------------- zygote
 def _serve() -> None:
-    """Zygote loop: read one JSON request per line on stdin, fork a child, answer one JSON line."""
+    """Zygote loop: read one request (a JSON line ``{"out", "timeout", "size"}`` then ``size`` bytes of
+    pickle, sent by the trusted judge) on stdin, fork a child, answer one JSON line.  In the OS sandbox
+    (:mod:`course_lib.grading.box`), every other process of the box is killed and ``/tmp`` emptied before
+    the answer, so nothing the child started outlives it."""
+    from course_lib.grading import box
+
     inp, outp = sys.stdin.buffer, sys.stdout
+    boxed = box.in_box()
     for line in inp:
         req = json.loads(line)
+        blob = inp.read(int(req["size"]))
         pid = os.fork()
         if pid == 0:
             try:
@@ -287,9 +331,10 @@ def _serve() -> None:
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
-                run_child(req["request"], req["out"])
+                run_child(pickle.loads(blob), req["out"])
             finally:
                 os._exit(70)
+        del blob
         deadline = time.monotonic() + float(req["timeout"])
         status = "timeout"
         code = None
@@ -306,6 +351,8 @@ def _serve() -> None:
             except ProcessLookupError:
                 pass
             os.waitpid(pid, 0)
+        if boxed:
+            box.sweep()
         outp.write(json.dumps({"status": status, "code": code}) + "\n")
         outp.flush()
 
@@ -316,33 +363,59 @@ class Zygote:
     def __init__(self):
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
+        self._boxed: bool | None = None  # decided on first use (box.enabled())
+        self._exchange: str | None = None
+        self._cgroup = None
         atexit.register(self.close)
         # multiprocessing workers leave through os._exit, which skips atexit: finalize there too
         multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
+    def exchange(self) -> str | None:
+        """The folder the child's output folders must be in when the zygote runs in the OS sandbox (the
+        only folder of the host its box sees); None without the OS sandbox."""
+        from course_lib.grading import box
+
+        with self._lock:
+            if self._boxed is None:
+                self._boxed = box.enabled()
+            if self._boxed and (self._exchange is None or not os.path.isdir(self._exchange)):
+                import tempfile
+
+                self._exchange = tempfile.mkdtemp(prefix="course-box-")
+                os.chmod(self._exchange, 0o755)
+                self.close_process()
+            return self._exchange if self._boxed else None
+
     def _start(self):
+        from course_lib.grading import box
+
+        pipes = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if self._boxed:
+            self._proc, self._cgroup = box.start(
+                [sys.executable, "-s", "-m", "course_lib.grading.sandbox", "serve"], [self._exchange], **pipes)
+            return
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JPY_", "NBGRADER"))}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
-        self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "course_lib.grading.sandbox", "serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd="/",
-            start_new_session=True)
+        self._proc = subprocess.Popen([sys.executable, "-I", "-m", "course_lib.grading.sandbox", "serve"],
+                                      env=env, cwd="/", start_new_session=True, **pipes)
 
-    def run(self, request_path: str, out_dir: str, timeout: float) -> dict:
+    def run(self, request: bytes, out_dir: str, timeout: float) -> dict:
+        """Run one request (pickled dict, see :func:`run_child`) writing into ``out_dir``."""
+        self.exchange()
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._start()
-            msg = json.dumps({"request": request_path, "out": out_dir, "timeout": timeout}) + "\n"
+            msg = json.dumps({"out": out_dir, "timeout": timeout, "size": len(request)}) + "\n"
             try:
-                self._proc.stdin.write(msg.encode())
+                self._proc.stdin.write(msg.encode() + request)
                 self._proc.stdin.flush()
                 line = self._proc.stdout.readline()
                 return json.loads(line)
             except (BrokenPipeError, json.JSONDecodeError, ValueError):
-                self.close()
+                self.close_process()
                 return {"status": "died", "code": None}
 
-    def close(self):
+    def close_process(self):
         if self._proc is not None:
             try:
                 self._proc.kill()
@@ -350,6 +423,19 @@ class Zygote:
             except Exception:  # noqa: BLE001
                 pass
             self._proc = None
+        if self._cgroup is not None:
+            from course_lib.grading import box
+
+            box.remove_cgroup(self._cgroup)
+            self._cgroup = None
+
+    def close(self):
+        self.close_process()
+        if self._exchange is not None:
+            import shutil
+
+            shutil.rmtree(self._exchange, ignore_errors=True)
+            self._exchange = None
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
