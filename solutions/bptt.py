@@ -11,7 +11,8 @@
 #
 # You will write an Elman RNN (Elman, 1990) in NumPy, forward and backward: one step, a whole sequence,
 # truncated BPTT that carries the hidden state across segments, and gradient-norm clipping (Pascanu et al.,
-# 2013). Then you train a small character language model with your own code and watch its loss fall.
+# 2013), and check gradients with finite differences. Then you train a small character language model
+# with your own code, watch its loss fall, and sample text from it with a temperature.
 # This follows lecture 3 (Recurrent networks), where the recurrence $h_t = \tanh(x_t W_x + h_{t-1} W_h + b)$
 # and backpropagation through time are derived.
 #
@@ -163,6 +164,60 @@ check("bptt", "rnn_backward", rnn_backward)
 check("bptt", "rnn_backward", rnn_backward, hidden=True)
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_gradcheck", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 5 — check your gradients numerically (2 points)
+#
+# A backward pass is only as good as its check. The derivative of a scalar function $f$ with respect to
+# one entry $x_i$ is approximated by the **centred** difference
+#
+# $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + h\,e_i) - f(x - h\,e_i)}{2h},$$
+#
+# whose error shrinks like $h^2$ (the one-sided $(f(x + h e_i) - f(x))/h$ only like $h$). Write
+# `numerical_gradient(f, x, h)`: `f` takes an array shaped like `x` and returns a float; return an array
+# shaped like `x` with the approximation for every entry (`np.ndindex(x.shape)` walks over all the indices
+# of an array of any shape). When it returns, `x` must hold its original values again. The grader calls it
+# on functions of its own choosing, with the `h` it passes.
+
+# %% nbgrader={"grade": false, "grade_id": "numerical_gradient_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def numerical_gradient(f, x, h):
+    """Centred finite differences of the scalar function f at x (any shape) -> array shaped like x."""
+    ### BEGIN SOLUTION
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        f_plus = f(x)
+        x[idx] = old - h
+        f_minus = f(x)
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / (2 * h)
+    ### END SOLUTION
+    return grad
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_numerical_gradient", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("bptt", "numerical_gradient", numerical_gradient)
+### BEGIN HIDDEN TESTS
+check("bptt", "numerical_gradient", numerical_gradient, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_gradcheck_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Now use it: compare your `rnn_backward`'s `dWh` with the numerical gradient of the loss
+# $L = \sum_{n,t,j} h_{n,t,j}\,\mathrm{dh}_{n,t,j}$ (whose gradient with respect to $h$ is `dh`). In float64 a
+# correct backward pass agrees to a relative error of about $10^{-8}$ or better; $10^{-2}$ means a bug.
+# (This cell is not graded.)
+
+# %% nbgrader={"grade": false, "grade_id": "gradcheck_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+rng = np.random.default_rng(0)
+x_c, h0_c = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 5))
+Wx_c, Wh_c, b_c = rng.normal(size=(3, 5)) * 0.5, rng.normal(size=(5, 5)) * 0.4, rng.normal(size=5) * 0.1
+dh_c = rng.normal(size=(2, 4, 5))
+_, cache_c = rnn_forward(x_c, h0_c, Wx_c, Wh_c, b_c)
+dWh_c = rnn_backward(dh_c, cache_c)[3]
+dWh_num = numerical_gradient(lambda W: float(np.sum(rnn_forward(x_c, h0_c, Wx_c, W, b_c)[0] * dh_c)), Wh_c, 1e-5)
+rel = np.max(np.abs(dWh_c - dWh_num)) / max(np.max(np.abs(dWh_c) + np.abs(dWh_num)), 1e-12)
+print(f"relative error of dWh: {rel:.1e}")
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_given", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Given: the output layer and the loss
 #
@@ -197,7 +252,7 @@ def temporal_softmax_loss(scores, y):
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_tbptt", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Part 5 — truncated BPTT (4 points)
+# ## Part 6 — truncated BPTT (4 points)
 #
 # Full BPTT over a long text is too expensive; in practice the sequence is cut into segments of `k`
 # steps and backpropagation stays inside each segment — but the *forward* state is carried: the last
@@ -239,7 +294,7 @@ check("bptt", "truncated_bptt", truncated_bptt, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_clip", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Part 6 — gradient-norm clipping (2 points)
+# ## Part 7 — gradient-norm clipping (2 points)
 #
 # Exploding gradients are tamed by rescaling (Pascanu et al., 2013, Algorithm 1): if the norm of the
 # gradient $\hat g$ of *all* parameters together exceeds a threshold, replace $\hat g$ by
@@ -264,7 +319,7 @@ check("bptt", "clip_grad_norm", clip_grad_norm, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_train", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Part 7 — a character language model (3 points)
+# ## Part 8 — a character language model (3 points)
 #
 # Put it together, in the spirit of Karpathy's `min-char-rnn`: write
 # `train_char_lm(text, hidden_size, seq_len, num_steps, lr, seed)` that
@@ -277,13 +332,15 @@ check("bptt", "clip_grad_norm", clip_grad_norm, hidden=True)
 #    to zero when the text runs out), run **your** `truncated_bptt` on the segment from the carried
 #    state, clip the gradients to norm 5 with **your** `clip_grad_norm`, and update the parameters with
 #    Adagrad (`mem += g * g; p -= lr * g / np.sqrt(mem + 1e-8)`);
-# 4. returns the list of losses, each the mean cross-entropy *per character* of its segment.
+# 4. returns `(losses, params)`: the list of losses, each the mean cross-entropy *per character* of its
+#    segment, and the parameter dict after the last update.
 #
-# The loss of an untrained model is about $\log V$; it must fall clearly.
+# The loss of an untrained model is about $\log V$; it must fall clearly. The grader evaluates the
+# parameters you return on text they were not trained on, and checks that your losses agree with them.
 
 # %% nbgrader={"grade": false, "grade_id": "train_char_lm_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_char_lm(text, hidden_size, seq_len, num_steps, lr, seed):
-    """Train a character RNN LM on `text` with truncated BPTT, clipping and Adagrad -> list of losses."""
+    """Train a character RNN LM on `text` with truncated BPTT, clipping and Adagrad -> (losses, params)."""
     ### BEGIN SOLUTION
     chars = sorted(set(text))
     V = len(chars)
@@ -309,7 +366,7 @@ def train_char_lm(text, hidden_size, seq_len, num_steps, lr, seed):
         losses.append(loss / seq_len)
         pos += seq_len
     ### END SOLUTION
-    return losses
+    return losses, params
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_train_char_lm", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
@@ -318,18 +375,85 @@ check("bptt", "train_char_lm", train_char_lm)
 check("bptt", "train_char_lm", train_char_lm, hidden=True)
 ### END HIDDEN TESTS
 
-# %% [markdown] nbgrader={"grade": false, "grade_id": "md_experiment", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ### Watch it learn
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_temperature", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 9 — sampling with a temperature (2 + 2 points)
 #
-# The cell below trains on a longer text and plots the loss (it is shortened while the notebook is being
-# graded). Try other `seq_len` values: how short can the truncation be before the model stops learning
-# the repeated words?
+# A language model generates text one character at a time: turn the scores $s = h_t W_y + b_y$ into a
+# distribution, draw the next character from it, feed it back in. The **temperature** $T > 0$ divides the
+# scores first,
+#
+# $$p_i = \frac{\exp(s_i / T)}{\sum_j \exp(s_j / T)}:$$
+#
+# $T = 1$ is the model's own distribution, $T < 1$ sharpens it (towards always taking the most likely
+# character, $T \to 0$), $T > 1$ flattens it (towards uniform). Write
+#
+# * `softmax_with_temperature(scores, T)`: `scores: (..., V)` -> probabilities of the same shape, along the
+#   last axis; subtract the largest value before exponentiating, as scores of a few hundred overflow;
+# * `sample_with_temperature(scores, T, rng)`: one index in `0..V-1` drawn from that distribution for a
+#   score vector `scores: (V,)`, using **only** the generator `rng` you are given (`rng.choice(V, p=p)`), so
+#   that the same seed gives the same text. The grader draws thousands of samples and compares their
+#   frequencies with $p$.
+
+# %% nbgrader={"grade": false, "grade_id": "temperature_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def softmax_with_temperature(scores, T):
+    """scores: (..., V), T > 0 -> probabilities (..., V) along the last axis."""
+    ### BEGIN SOLUTION
+    a = scores / T
+    a = a - a.max(axis=-1, keepdims=True)
+    e = np.exp(a)
+    p = e / e.sum(axis=-1, keepdims=True)
+    ### END SOLUTION
+    return p
+
+
+def sample_with_temperature(scores, T, rng):
+    """scores: (V,), T > 0, rng: np.random.Generator -> int index drawn from softmax(scores / T)."""
+    ### BEGIN SOLUTION
+    p = softmax_with_temperature(scores, T)
+    index = int(rng.choice(len(p), p=p))
+    ### END SOLUTION
+    return index
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_with_temperature", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("bptt", "softmax_with_temperature", softmax_with_temperature)
+### BEGIN HIDDEN TESTS
+check("bptt", "softmax_with_temperature", softmax_with_temperature, hidden=True)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_sample_with_temperature", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("bptt", "sample_with_temperature", sample_with_temperature)
+### BEGIN HIDDEN TESTS
+check("bptt", "sample_with_temperature", sample_with_temperature, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_experiment", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Watch it learn, then let it write
+#
+# The cell below trains on a longer text, plots the loss and samples 80 characters from the trained model
+# at three temperatures (it is shortened while the notebook is being graded). Try other `seq_len`
+# values: how short can the truncation be before the model stops learning the repeated words? What does a
+# high temperature do to the spelling?
 
 # %% nbgrader={"grade": false, "grade_id": "experiment", "locked": true, "schema_version": 3, "solution": false, "task": false}
 demo_text = "the quick brown fox jumps over the lazy dog. " * 40
-demo_losses = train_char_lm(demo_text, 32, 16, 30 if GRADING else 600, 0.1, 0)
+demo_losses, demo_params = train_char_lm(demo_text, 32, 16, 30 if GRADING else 600, 0.1, 0)
 print(f"first loss {demo_losses[0]:.3f} (log V = {np.log(len(set(demo_text))):.3f}), "
       f"last loss {np.mean(demo_losses[-10:]):.3f}")
+
+
+def generate(params, chars, first, n, T, rng):
+    """n characters from the trained model, starting after the character `first`."""
+    eye, h, out = np.eye(len(chars)), np.zeros((1, params["Wh"].shape[0])), [first]
+    for _ in range(n):
+        h, _ = rnn_step_forward(eye[[chars.index(out[-1])]], h, params["Wx"], params["Wh"], params["b"])
+        out.append(chars[sample_with_temperature((h @ params["Wy"] + params["by"])[0], T, rng)])
+    return "".join(out)
+
+
+demo_chars = sorted(set(demo_text))
+for T in (0.5, 1.0, 1.5):
+    print(f"T = {T}: {generate(demo_params, demo_chars, 't', 80, T, np.random.default_rng(0))!r}")
 if not GRADING:
     import matplotlib.pyplot as plt
 

@@ -13,9 +13,10 @@
 # the same recurrence and shrinks (or explodes) exponentially (lecture 4; Pascanu et al., 2013); the gated cells
 # you write here are those of lecture 5.
 # Gated cells add a path along which information and error can flow almost unchanged. You will write
-# the LSTM in the formulation of the lecture (Part 3, after Greff et al., 2017, *LSTM: A search space
+# the LSTM in the formulation of lecture 5 (after Greff et al., 2017, *LSTM: A search space
 # odyssey*) — first without, then with peephole connections — and the GRU (Cho et al., 2014), forward
-# and backward, then measure how gradients reach early time steps in all three.
+# and backward, then measure how gradients reach early time steps in all three, and finally train your
+# LSTM against an Elman RNN on a task that needs a long memory.
 #
 # **Conventions.** Batch first, weights from the right, gates packed in column blocks:
 # LSTM `Wx: (D, 4H)`, `Wh: (H, 4H)`, `b: (4H,)` in the order **[i, f, g, o]** (input gate, forget gate,
@@ -391,3 +392,146 @@ if not GRADING:
     plt.ylabel("||dL/dh_t||")
     plt.legend()
     plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_first_symbol", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 10 — remember the first symbol (2 points)
+#
+# Now put the cells to work on the task the LSTM was invented for (Hochreiter & Schmidhuber, 1997): read a
+# sequence, then say what its **first** symbol was. Everything in between is noise, so the answer has to
+# be carried across `lag` steps. Write `first_symbol_task(n, lag, K, rng)` returning
+#
+# * `x: (n, lag + 1, K)`, one-hot symbols out of $K$: `x[:, 0]` is the symbol to remember, the `lag` symbols
+#   after it are drawn uniformly and independently of it;
+# * `y: (n,)`, the integer symbol at the first step (drawn uniformly from `0..K-1`).
+#
+# Draw everything with the generator `rng` you are given (`rng.integers`), so that a seed fixes the task.
+
+# %% nbgrader={"grade": false, "grade_id": "first_symbol_task_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def first_symbol_task(n, lag, K, rng):
+    """n sequences of lag + 1 one-hot symbols out of K; the label is the first symbol -> x (n, lag+1, K), y (n,)."""
+    ### BEGIN SOLUTION
+    symbols = rng.integers(0, K, size=(n, lag + 1))
+    y = symbols[:, 0].copy()
+    x = np.eye(K)[symbols]
+    ### END SOLUTION
+    return x, y
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_first_symbol_task", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("gating", "first_symbol_task", first_symbol_task)
+### BEGIN HIDDEN TESTS
+check("gating", "first_symbol_task", first_symbol_task, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_classifier", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part 11 — a classifier on the last state (3 points)
+#
+# An acceptor reads the whole sequence and decides at the end: the scores are $s = h_{T-1} W_y + b_y$
+# (`Wy: (H, K)`, `by: (K,)`) and the loss is the softmax cross-entropy **averaged** over the batch. Write
+# `sequence_classifier_loss(kind, x, y, params)` for `kind` in `"rnn"`, `"lstm"`, `"gru"`, with `params`
+# holding `Wx, Wh, b, Wy, by` and the initial state at zero. Run `rnn_forward` (given below), your
+# `lstm_forward` or your `gru_forward`; the gradient enters the recurrence at the last step only
+# (`dh[:, -1] = dscores @ Wy.T`, zero elsewhere), then the matching backward function does the rest. Return
+# `(loss, grads)` with `grads` a dict with the keys of `params`.
+
+# %% nbgrader={"grade": false, "grade_id": "given_classifier", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def rnn_forward(x, h0, Wx, Wh, b):
+    """Elman RNN over a sequence (assignment 1): x: (N, T, D), h0: (N, H) -> h (N, T, H), cache."""
+    h, caches, state = np.zeros((x.shape[0], x.shape[1], h0.shape[1])), [], h0
+    for t in range(x.shape[1]):
+        state, step = rnn_step_forward(x[:, t], state, Wx, Wh, b)
+        h[:, t] = state
+        caches.append(step)
+    return h, caches
+
+
+def rnn_backward(dh, cache):
+    """BPTT of rnn_forward (assignment 1): dh: (N, T, H) -> dx, dh0, dWx, dWh, db."""
+    dx = np.zeros(dh.shape[:2] + (cache[0][0].shape[1],))
+    dWx, dWh, db, dprev = 0.0, 0.0, 0.0, np.zeros_like(dh[:, 0])
+    for t in reversed(range(dh.shape[1])):
+        dx[:, t], dprev, gx, gh, gb = rnn_step_backward(dh[:, t] + dprev, cache[t])
+        dWx, dWh, db = dWx + gx, dWh + gh, db + gb
+    return dx, dprev, dWx, dWh, db
+
+
+def train_sequence_classifier(kind, x, y, H, steps, lr=0.01, seed=0, batch=64, forget_bias=3.0):
+    """Adam on minibatches of (x, y) with your sequence_classifier_loss -> trained params.
+
+    Weights start at N(0, 1/fan_in), biases at zero, except the LSTM's forget-gate bias (forget_bias: with
+    f close to 1 the cell keeps what it stored; Jozefowicz et al., 2015 recommend 1, long lags need more).
+    """
+    gen = np.random.default_rng(seed)
+    G, D, K = {"rnn": 1, "lstm": 4, "gru": 3}[kind], x.shape[2], int(y.max()) + 1
+    params = {"Wx": gen.normal(size=(D, G * H)) / np.sqrt(D), "Wh": gen.normal(size=(H, G * H)) / np.sqrt(H),
+              "b": np.zeros(G * H), "Wy": gen.normal(size=(H, K)) / np.sqrt(H), "by": np.zeros(K)}
+    if kind == "lstm":
+        params["b"][H:2 * H] = forget_bias
+    m = {k: np.zeros_like(v) for k, v in params.items()}
+    v = {k: np.zeros_like(w) for k, w in params.items()}
+    for t in range(1, steps + 1):
+        rows = gen.integers(0, len(y), size=batch)
+        _, grads = sequence_classifier_loss(kind, x[rows], y[rows], params)
+        for k in params:
+            m[k] = 0.9 * m[k] + 0.1 * grads[k]
+            v[k] = 0.999 * v[k] + 0.001 * grads[k] ** 2
+            params[k] -= lr * (m[k] / (1 - 0.9**t)) / (np.sqrt(v[k] / (1 - 0.999**t)) + 1e-8)
+    return params
+
+
+def classifier_accuracy(kind, params, x, y):
+    """Fraction of sequences whose first symbol the trained classifier names correctly."""
+    forward = {"rnn": rnn_forward, "lstm": lstm_forward, "gru": gru_forward}[kind]
+    h, _ = forward(x, np.zeros((x.shape[0], params["Wh"].shape[0])), params["Wx"], params["Wh"], params["b"])
+    return float(np.mean((h[:, -1] @ params["Wy"] + params["by"]).argmax(axis=1) == y))
+
+
+# %% nbgrader={"grade": false, "grade_id": "sequence_classifier_loss_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def sequence_classifier_loss(kind, x, y, params):
+    """kind: "rnn" | "lstm" | "gru", x: (N, T, D), y: (N,) ints, params: dict -> (loss, grads dict)."""
+    ### BEGIN SOLUTION
+    forward, backward = {"rnn": (rnn_forward, rnn_backward), "lstm": (lstm_forward, lstm_backward),
+                         "gru": (gru_forward, gru_backward)}[kind]
+    N = x.shape[0]
+    h, cache = forward(x, np.zeros((N, params["Wh"].shape[0])), params["Wx"], params["Wh"], params["b"])
+    last = h[:, -1]
+    logits = last @ params["Wy"] + params["by"]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -logp[np.arange(N), y].mean()
+    dlogits = np.exp(logp)
+    dlogits[np.arange(N), y] -= 1.0
+    dlogits /= N
+    dh = np.zeros_like(h)
+    dh[:, -1] = dlogits @ params["Wy"].T
+    _, _, dWx, dWh, db = backward(dh, cache)
+    grads = {"Wx": dWx, "Wh": dWh, "b": db, "Wy": last.T @ dlogits, "by": dlogits.sum(axis=0)}
+    ### END SOLUTION
+    return loss, grads
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_sequence_classifier_loss", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("gating", "sequence_classifier_loss", sequence_classifier_loss)
+### BEGIN HIDDEN TESTS
+check("gating", "sequence_classifier_loss", sequence_classifier_loss, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_experiment_lags", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### The experiment: growing lags
+#
+# The cell below trains an Elman RNN and an LSTM of the same hidden size (16) on the task with $K = 4$
+# symbols, 400 Adam steps each, at lags 5, 20 and 60, and reports the accuracy on fresh sequences (chance
+# is $1/K = 0.25$). Which cell still remembers the first symbol after 60 noisy steps? Set `forget_bias=0`
+# for the LSTM: what changes, and why (think of $\partial c_t / \partial c_{t-1} = f_t$)? Add `"gru"`.
+# (Skipped while the notebook is graded; about 5 seconds.)
+
+# %% nbgrader={"grade": false, "grade_id": "experiment_lags", "locked": true, "schema_version": 3, "solution": false, "task": false}
+if not GRADING:
+    print("lag   rnn    lstm")
+    for lag in (5, 20, 60):
+        task_rng = np.random.default_rng(lag)
+        x_train, y_train = first_symbol_task(1024, lag, 4, task_rng)
+        x_test, y_test = first_symbol_task(512, lag, 4, task_rng)
+        accs = [classifier_accuracy(kind, train_sequence_classifier(kind, x_train, y_train, 16, 400), x_test, y_test)
+                for kind in ("rnn", "lstm")]
+        print(f"{lag:3d}   {accs[0]:.2f}   {accs[1]:.2f}")

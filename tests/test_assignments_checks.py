@@ -15,7 +15,19 @@ from torchcrf import CRF
 
 from course_lib.grading import check
 from course_lib.grading.judge import cells_for_grading, grade_cells, spec
-from course_lib.grading.oracles import crf_core, crf_nll, gating_seq, gru_steps, lstm_steps, rnn_seq, rnn_steps
+from course_lib.grading.oracles import (
+    classifier,
+    crf_core,
+    crf_nll,
+    gating_seq,
+    gradcheck,
+    gru_steps,
+    lstm_steps,
+    rnn_seq,
+    rnn_steps,
+    rnn_train,
+    sampling,
+)
 from course_lib.grading.pipeline import collect, render_source
 from course_lib.grading.spec_crf import brute_force
 
@@ -175,6 +187,36 @@ def test_crf_brute_force_agrees_on_a_case_enumerated_here():
     assert abs(crf_core.crf_log_partition(E, np.ones((1, 2), bool), A, start, end)[0] - logZ) < 1e-12
 
 
+def test_new_oracles_match_torch_and_calculus():
+    """Temperature softmax = torch.softmax(s / T); centred differences = the analytic gradient to O(h^2);
+    the last-state classifier's gradients = torch autograd through torch.nn.LSTM with copied weights."""
+    rng = np.random.default_rng(6)
+    s = rng.normal(size=(3, 5)) * 4
+    for T in (0.3, 1.0, 2.5):
+        assert _rel(sampling.softmax_with_temperature(s, T), torch.softmax(torch.tensor(s) / T, -1).numpy()) < 1e-12
+    assert np.all(np.isfinite(sampling.softmax_with_temperature(s * 1e4, 0.5)))
+    inp = {"fn": "tanh", "x": rng.normal(size=(3, 4)), "W": rng.normal(size=(4, 2)), "G": rng.normal(size=(3, 2))}
+    analytic = ((1 - np.tanh(inp["x"] @ inp["W"]) ** 2) * inp["G"]) @ inp["W"].T
+    assert _rel(gradcheck.centred_differences(gradcheck.test_function(inp), inp["x"], 1e-4), analytic) < 1e-7
+    assert _rel(gradcheck.forward_differences(gradcheck.test_function(inp), inp["x"], 1e-3), analytic) > 1e-5
+    N, T, K, H = 3, 6, 4, 5
+    lstm = torch.nn.LSTM(K, H, batch_first=True)
+    sym = rng.integers(0, K, size=(N, T))
+    x, y = np.eye(K)[sym], sym[:, 0]
+    params = {"Wx": lstm.weight_ih_l0.detach().numpy().T.copy(), "Wh": lstm.weight_hh_l0.detach().numpy().T.copy(),
+              "b": (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().numpy(), "Wy": rng.normal(size=(H, K)),
+              "by": rng.normal(size=K)}
+    loss, grads = classifier.sequence_classifier_loss("lstm", x, y, params)
+    tWy, tby = _t(params["Wy"]), _t(params["by"])
+    out = lstm(torch.tensor(x))[0][:, -1]
+    tloss = torch.nn.functional.cross_entropy(out @ tWy + tby, torch.tensor(y))
+    tloss.backward()
+    assert abs(loss - float(tloss)) < 1e-12
+    assert _rel(grads["Wy"], tWy.grad.numpy()) < 1e-10 and _rel(grads["by"], tby.grad.numpy()) < 1e-10
+    assert _rel(grads["Wh"], lstm.weight_hh_l0.grad.numpy().T) < 1e-10
+    assert _rel(grads["b"], lstm.bias_ih_l0.grad.numpy()) < 1e-10
+
+
 # ------------------------------------------------------------------------------- specs and notebooks
 @pytest.mark.parametrize("a", ASSIGNMENTS)
 def test_every_part_has_a_test_cell_with_the_spec_points(a):
@@ -221,6 +263,27 @@ MESSAGES = [
      "nxt = np.log(np.exp(alpha[:, :, None] + A[None]).sum(axis=1))", "log-sum-exp"),
     ("crf", "crf_viterbi", "y = int(back[n, t, y])", "y = int(back[n, t - 1, y])", "off by one"),
     ("crf", "crf_score", "np.where(mask[:, t], step, 0.0)", "step", "padded steps"),
+    ("bptt", "numerical_gradient", "x[idx] = old - h\n        f_minus = f(x)\n        x[idx] = old\n"
+     "        grad[idx] = (f_plus - f_minus) / (2 * h)",
+     "x[idx] = old\n        f_minus = f(x)\n        grad[idx] = (f_plus - f_minus) / h", "one-sided differences"),
+    ("bptt", "numerical_gradient", "(f_plus - f_minus) / (2 * h)", "(f_plus - f_minus) / h", "divide by 2h"),
+    ("bptt", "numerical_gradient", "        x[idx] = old\n        grad", "        grad", "x is changed"),
+    ("bptt", "softmax_with_temperature", "a = scores / T", "a = scores * T", "multiplied by T"),
+    ("bptt", "softmax_with_temperature", "a = a - a.max(axis=-1, keepdims=True)", "a = a", "NaN or inf"),
+    ("bptt", "sample_with_temperature", "index = int(rng.choice(len(p), p=p))", "index = int(np.argmax(p))",
+     "every draw is the same index"),
+    ("bptt", "sample_with_temperature", "index = int(rng.choice(len(p), p=p))",
+     "index = int(np.random.default_rng().choice(len(p), p=p))", "the rng you are"),
+    ("bptt", "sample_with_temperature", "p = softmax_with_temperature(scores, T)",
+     "p = softmax_with_temperature(scores, 1.0)", "temperature is ignored"),
+    ("gating", "first_symbol_task", "y = symbols[:, 0].copy()", "y = symbols[:, 0].copy()\n    symbols[:, -1] = y",
+     "independently of it"),
+    ("gating", "first_symbol_task", "y = symbols[:, 0].copy()", "y = symbols[:, -1].copy()", "first step"),
+    ("gating", "first_symbol_task", "symbols = rng.integers(0, K, size=(n, lag + 1))",
+     "symbols = np.random.default_rng(0).integers(0, K, size=(n, lag + 1))", "the rng you are given"),
+    ("gating", "sequence_classifier_loss", "dlogits /= N", "dlogits /= 1", "average the loss"),
+    ("gating", "sequence_classifier_loss", 'dh[:, -1] = dlogits @ params["Wy"].T',
+     'dh[:, 0] = dlogits @ params["Wy"].T', "is wrong"),
 ]
 
 
@@ -228,13 +291,50 @@ MESSAGES = [
 def test_a_mistake_gets_a_message_that_names_it(a, part, old, new, message):
     source = render_source(a)
     code = "\n".join(c.source for c in source.cells if c.cell_type == "code"
-                     and not c.metadata["nbgrader"].get("grade") and c.metadata["nbgrader"]["grade_id"] != "experiment")
+                     and not c.metadata["nbgrader"].get("grade")
+                     and c.metadata["nbgrader"]["grade_id"] not in spec(a).SKIP_CELLS)
     assert old in code
     ns: dict = {}
     exec(code.replace(old, new), ns)  # noqa: S102
     with redirect_stdout(io.StringIO()) as out, pytest.raises(AssertionError):
         check(a, part, ns[part], hidden=True)
     assert message in out.getvalue()
+
+
+def test_a_made_up_loss_curve_scores_zero_on_train_char_lm():
+    """Issue 11: `log V * exp(-t / 30)` used to pass.  Now the judge evaluates the returned parameters, so a
+    made-up curve fails both with untrained parameters and with really trained ones."""
+    ns = _solution_namespace("bptt")
+    real = ns["train_char_lm"]
+
+    def untrained(text, hidden_size, seq_len, num_steps, lr, seed):
+        V, rng = len(set(text)), np.random.default_rng(seed)
+        params = {"Wx": rng.normal(0, 0.1, (V, hidden_size)), "Wh": rng.normal(0, 0.1, (hidden_size, hidden_size)),
+                  "b": np.zeros(hidden_size), "Wy": rng.normal(0, 0.1, (hidden_size, V)), "by": np.zeros(V)}
+        return list(np.log(V) * np.exp(-np.arange(num_steps) / 30)), params
+
+    def trained_but_made_up(text, hidden_size, seq_len, num_steps, lr, seed):
+        _, params = real(text, hidden_size, seq_len, num_steps, lr, seed)
+        return list(np.log(len(set(text))) * np.exp(-np.arange(num_steps) / 30)), params
+
+    for fake, message in ((untrained, "not trained"), (trained_but_made_up, "do not match")):
+        ns["train_char_lm"] = fake
+        with redirect_stdout(io.StringIO()) as out, pytest.raises(AssertionError):
+            check("bptt", "train_char_lm", fake, hidden=True)
+        assert out.getvalue().count("FAIL") == 2 and message in out.getvalue(), out.getvalue()
+    assert rnn_train.char_lm_loss  # the judge's own evaluation is what decides
+
+
+def test_the_lstm_remembers_the_first_symbol_where_the_rnn_does_not():
+    """What the gating notebook's last experiment asks students to see, with the solution's code: at lag 60
+    the Elman RNN stays near chance (1/4) and the LSTM (forget bias 3) does clearly better."""
+    ns = _solution_namespace("gating")
+    rng = np.random.default_rng(60)
+    x, y = ns["first_symbol_task"](1024, 60, 4, rng)
+    xt, yt = ns["first_symbol_task"](512, 60, 4, rng)
+    acc = {kind: ns["classifier_accuracy"](kind, ns["train_sequence_classifier"](kind, x, y, 16, 400), xt, yt)
+           for kind in ("rnn", "lstm")}
+    assert acc["rnn"] < 0.35 and acc["lstm"] > 0.6, acc
 
 
 # ----------------------------------------------------------------------------------------- sandbox

@@ -90,9 +90,63 @@ def clip_grad_norm(ns, inp):
 
 
 def train_char_lm(ns, inp):
-    losses = _call(ns, "train_char_lm", inp["text"], inp["hidden_size"], inp["seq_len"], inp["num_steps"],
-                   inp["lr"], inp["seed"])
-    return {"losses": _arr("losses", losses)}
+    res = _unpack("train_char_lm", _call(ns, "train_char_lm", inp["text"], inp["hidden_size"], inp["seq_len"],
+                                         inp["num_steps"], inp["lr"], inp["seed"]), 2)
+    if not isinstance(res[1], dict):
+        raise SubmissionError(f"train_char_lm should return (losses, params) with params a dict, got "
+                              f"{type(res[1]).__name__}")
+    out = {"losses": _arr("losses", res[0])}
+    for name in ("Wx", "Wh", "b", "Wy", "by"):
+        if name not in res[1]:
+            raise SubmissionError(f"params has no entry {name!r}")
+        out["p_" + name] = _arr(f"params[{name!r}]", res[1][name])
+    return out
+
+
+def _test_function(inp):
+    """The scalar function the grader differentiates (the judge builds the same one, in
+    ``oracles.gradcheck.test_function``)."""
+    kind = inp["fn"]
+    if kind == "tanh":
+        W, G = np.array(inp["W"]), np.array(inp["G"])
+        return lambda z: float(np.sum(np.tanh(z @ W) * G))
+    if kind == "lse":
+        return lambda z: float(np.log(np.sum(np.exp(z))))
+    W = np.array(inp["W"])
+    return lambda z: float(np.sum(W * z**3) - np.sum(z) ** 2)
+
+
+def numerical_gradient(ns, inp):
+    x = np.array(inp["x"], dtype=np.float64)
+    grad = _call(ns, "numerical_gradient", _test_function(inp), x, inp["h"])
+    return {"grad": _arr("grad", grad), "x_after": _arr("x", x)}
+
+
+def softmax_with_temperature(ns, inp):
+    return {"p": _arr("p", _call(ns, "softmax_with_temperature", np.array(inp["scores"]), inp["T"]))}
+
+
+def _index(value, V):
+    try:
+        k = int(value)
+    except (TypeError, ValueError) as exc:
+        raise SubmissionError(f"sample_with_temperature should return an int index, got "
+                              f"{type(value).__name__}") from exc
+    if k != value or not 0 <= k < V:
+        raise SubmissionError(f"sample_with_temperature returned {value!r}, not an index in 0..{V - 1}")
+    return k
+
+
+def sample_with_temperature(ns, inp):
+    scores = np.array(inp["scores"])
+    V = scores.shape[-1]
+    rng = np.random.default_rng(inp["seed"])
+    draws = [_index(_call(ns, "sample_with_temperature", scores.copy(), inp["T"], rng), V)
+             for _ in range(inp["n"])]
+    rng = np.random.default_rng(inp["seed"])
+    again = [_index(_call(ns, "sample_with_temperature", scores.copy(), inp["T"], rng), V) for _ in range(20)]
+    return {"counts": np.bincount(np.array(draws, dtype=np.int64), minlength=V).astype(np.float64),
+            "repeatable": np.array(again == draws[:20])}
 
 
 # ------------------------------------------------------------------------------------------- gating
@@ -155,6 +209,31 @@ def grad_norms_over_time(ns, inp):
     params = {k: np.array(v) for k, v in inp["params"].items()}
     res = _call(ns, "grad_norms_over_time", inp["kind"], *_copy(inp, "x", "h0"), params)
     return {"norms": _arr("norms", res)}
+
+
+def first_symbol_task(ns, inp):
+    n, lag, K, seed = inp["n"], inp["lag"], inp["K"], inp["seed"]
+    runs = []
+    for s in (seed, seed, seed + 1):
+        res = _unpack("first_symbol_task", _call(ns, "first_symbol_task", n, lag, K, np.random.default_rng(s)), 2)
+        runs.append((_arr("x", res[0]), _arr("y", res[1])))
+    return {"x": runs[0][0], "y": runs[0][1], "x_same_seed": runs[1][0], "y_same_seed": runs[1][1],
+            "x_other_seed": runs[2][0]}
+
+
+def sequence_classifier_loss(ns, inp):
+    params = {k: np.array(v) for k, v in inp["params"].items()}
+    res = _unpack("sequence_classifier_loss",
+                  _call(ns, "sequence_classifier_loss", inp["kind"], *_copy(inp, "x", "y"), params), 2)
+    if not isinstance(res[1], dict):
+        raise SubmissionError(f"sequence_classifier_loss should return (loss, grads) with grads a dict, got "
+                              f"{type(res[1]).__name__}")
+    out = {"loss": _arr("loss", res[0])}
+    for name in inp["params"]:
+        if name not in res[1]:
+            raise SubmissionError(f"grads has no entry {name!r}")
+        out["d" + name] = _arr(f"grads[{name!r}]", res[1][name])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- CRF

@@ -1,12 +1,13 @@
-"""Checks of assignment 1, *Backpropagation through time* (lecture 000, Part 2: Elman RNN, BPTT,
-truncated BPTT, gradient-norm clipping of Pascanu et al. 2013)."""
+"""Checks of assignment 1, *Backpropagation through time* (lecture 3, Recurrent networks: Elman RNN, BPTT,
+a finite-difference gradient check, truncated BPTT, gradient-norm clipping of Pascanu et al. 2013, a
+character LM trained with all of it, and sampling with a temperature)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from course_lib.grading.checks import Case, Part, compare, fd_grads, rng_for
-from course_lib.grading.oracles import rnn_seq, rnn_steps, rnn_train
+from course_lib.grading.oracles import gradcheck, rnn_seq, rnn_steps, rnn_train, sampling
 
 A = "bptt"
 GRADS = ("dx", "dh_prev", "dWx", "dWh", "db")
@@ -210,21 +211,41 @@ def clip_verify(case, out):
 
 # -------------------------------------------------------------------------------------- train_char_lm
 TRAIN_TEXT = "the cat sat on the mat. the dog sat on the log. " * 8
+HELD_OUT = "the dog sat on the mat. the cat sat on the log. " * 2
+TRAIN_TEXT_2 = "a rose is a rose is a rose. is a rose a rose? " * 8
+HELD_OUT_2 = "a rose is a rose. is a rose a rose? a rose is a rose is a rose. "
 
 
 def train_cases():
     return [Case("150 steps on a small repetitive text",
-                 {"text": TRAIN_TEXT, "hidden_size": 24, "seq_len": 12, "num_steps": 150, "lr": 0.1, "seed": 0})]
+                 {"text": TRAIN_TEXT, "held_out": HELD_OUT, "hidden_size": 24, "seq_len": 12, "num_steps": 150,
+                  "lr": 0.1, "seed": 0}),
+            Case("another text, seed and segment length",
+                 {"text": TRAIN_TEXT_2, "held_out": HELD_OUT_2, "hidden_size": 20, "seq_len": 9,
+                  "num_steps": 150, "lr": 0.1, "seed": 3}, hidden=True)]
 
 
 def train_verify(case, out):
+    """The returned parameters are evaluated by the judge (on held-out text and on the training text), so a
+    made-up loss curve cannot pass: the curve must agree with what the parameters actually achieve."""
     i = case.inputs
     losses = np.asarray(out.get("losses", []), dtype=np.float64).ravel()
-    V = len(set(i["text"]))
+    chars = sorted(set(i["text"]))
+    V, H = len(chars), i["hidden_size"]
     if losses.shape != (i["num_steps"],):
         return [f"train_char_lm should return one loss per step ({i['num_steps']}), got shape {losses.shape}"]
     if not np.all(np.isfinite(losses)):
         return ["the losses contain NaN or inf: is the gradient clipped, the learning rate sane?"]
+    shapes = {"Wx": (V, H), "Wh": (H, H), "b": (H,), "Wy": (H, V), "by": (V,)}
+    params = {}
+    for name, shape in shapes.items():
+        got = np.asarray(out.get("p_" + name))
+        if got.shape != shape:
+            return [f"params[{name!r}] has shape {got.shape} but should be {shape} (V = {V} characters, "
+                    f"H = {H})"]
+        if not np.all(np.isfinite(got)):
+            return [f"params[{name!r}] contains NaN or inf"]
+        params[name] = got.astype(np.float64)
     problems = []
     if not 0.5 * np.log(V) <= losses[0] <= 2.0 * np.log(V):
         problems.append(f"the first loss {losses[0]:.3f} should be close to log(V) = {np.log(V):.3f} for an "
@@ -233,6 +254,113 @@ def train_verify(case, out):
     if not last < 0.6 * first:
         problems.append(f"the loss does not fall enough: mean of the first 15 steps {first:.3f}, of the "
                         f"last 15 {last:.3f} (expected below {0.6 * first:.3f})")
+    held = rnn_train.char_lm_loss(params, i["held_out"], chars)
+    if not held < 0.5 * np.log(V):
+        problems.append(f"the returned parameters are not trained: their loss on held-out text is {held:.3f} "
+                        f"nats per character (log V = {np.log(V):.3f}; a trained model gets below "
+                        f"{0.5 * np.log(V):.3f}). Return the parameters after the last update")
+    seen = rnn_train.char_lm_loss(params, i["text"], chars)
+    if not 0.6 * seen - 0.01 <= last <= 2.0 * seen + 0.1:
+        problems.append(f"the reported losses do not match the returned parameters: the last 15 losses "
+                        f"average {last:.3f}, but the parameters score {seen:.3f} nats per character on the "
+                        "training text")
+    return problems
+
+
+# ---------------------------------------------------------------------------------- numerical_gradient
+def gradcheck_cases():
+    r = [rng_for(A, "gradcheck", i) for i in range(4)]
+    return [Case("log-sum-exp of a vector, h = 1e-4", {"fn": "lse", "x": r[0].normal(size=5), "h": 1e-4}),
+            Case("tanh layer, x: (3, 4), h = 1e-3",
+                 {"fn": "tanh", "x": r[1].normal(size=(3, 4)), "W": r[1].normal(size=(4, 2)),
+                  "G": r[1].normal(size=(3, 2)), "h": 1e-3}, hidden=True),
+            Case("polynomial of a matrix, h = 1e-3",
+                 {"fn": "poly", "x": r[2].normal(size=(2, 3)), "W": r[2].normal(size=(2, 3)), "h": 1e-3},
+                 hidden=True),
+            Case("one entry", {"fn": "poly", "x": r[3].normal(size=(1,)), "W": r[3].normal(size=(1,)), "h": 1e-2},
+                 hidden=True)]
+
+
+def gradcheck_verify(case, out):
+    i = case.inputs
+    f = gradcheck.test_function(i)
+    want = gradcheck.centred_differences(f, i["x"], i["h"])
+    problems = compare("grad", out, want, {
+        "these are one-sided differences (f(x + h) - f(x)) / h: use centred differences "
+        "(f(x + h) - f(x - h)) / (2h), whose error is O(h^2) instead of O(h)":
+            gradcheck.forward_differences(f, i["x"], i["h"]),
+        "divide by 2h, the distance between x - h and x + h": 2.0 * want}, tol=1e-6)
+    after = out.get("x_after")
+    if after is not None and not (np.shape(after) == np.shape(i["x"]) and np.allclose(after, i["x"], atol=1e-12)):
+        problems.append("x is changed after the call: restore each entry after perturbing it (or perturb a copy)")
+    return problems
+
+
+# ----------------------------------------------------------------------------------------- temperature
+def softmax_cases():
+    r = [rng_for(A, "softmax", i) for i in range(4)]
+    return [Case("one score vector, T = 0.5", {"scores": np.array([2.0, 1.0, 0.0, -1.0]), "T": 0.5}),
+            Case("a batch (N=3, V=6), T = 2", {"scores": r[0].normal(size=(3, 6)), "T": 2.0}, hidden=True),
+            Case("T = 1 is the plain softmax", {"scores": r[1].normal(size=7), "T": 1.0}, hidden=True),
+            Case("large scores (x 500), T = 0.8", {"scores": r[2].normal(size=(2, 5)) * 500, "T": 0.8},
+                 hidden=True)]
+
+
+def softmax_verify(case, out):
+    i = case.inputs
+    want = sampling.softmax_with_temperature(i["scores"], i["T"])
+    got = out.get("p")
+    if got is not None and np.shape(got) == want.shape and not np.all(np.isfinite(got)):
+        return ["p contains NaN or inf: subtract the largest score (divided by T) before exponentiating"]
+    flat = np.asarray(i["scores"])
+    return compare("p", out, want, {
+        "the scores are multiplied by T; divide them by T (a low T sharpens the distribution)":
+            sampling.softmax_with_temperature(flat * i["T"] ** 2, i["T"]),
+        "the temperature is ignored": sampling.softmax_with_temperature(flat, 1.0),
+        "normalise along the last axis (over the vocabulary)":
+            (np.exp(flat / i["T"]) / np.exp(flat / i["T"]).sum(axis=0, keepdims=True)) if flat.ndim == 2
+            and np.max(np.abs(flat)) < 50 else None})
+
+
+def sample_cases():
+    return [Case("4000 draws, T = 0.7", {"scores": np.array([2.0, 1.0, 0.5, 0.0, -1.0]), "T": 0.7, "seed": 1,
+                                         "n": 4000}),
+            Case("4000 draws, T = 2", {"scores": np.array([1.5, -0.5, 0.0, 1.0]), "T": 2.0, "seed": 2, "n": 4000},
+                 hidden=True),
+            Case("4000 draws, T = 0.25 (nearly greedy)",
+                 {"scores": np.array([1.0, 0.8, -0.2, 0.3, 0.0, -1.0]), "T": 0.25, "seed": 3, "n": 4000},
+                 hidden=True),
+            Case("large scores (x 300), T = 1",
+                 {"scores": np.array([3.0, 1.0, 2.99, -2.0]) * 300, "T": 1.0, "seed": 4, "n": 500}, hidden=True)]
+
+
+def _fits(counts, p, n):
+    """Every frequency within 4.5 standard deviations (+0.002) of its probability."""
+    return bool(np.all(np.abs(counts / n - p) <= 4.5 * np.sqrt(p * (1 - p) / n) + 0.002))
+
+
+def sample_verify(case, out):
+    i = case.inputs
+    counts = np.asarray(out.get("counts"), dtype=np.float64)
+    p = sampling.softmax_with_temperature(i["scores"], i["T"])
+    if counts.shape != p.shape:
+        return [f"the draws are not indices 0..{p.size - 1}"]
+    n = i["n"]
+    problems = []
+    if not _fits(counts, p, n):
+        gap = float(np.max(np.abs(counts / n - p)))
+        why = ""
+        if _fits(counts, sampling.softmax_with_temperature(i["scores"], 1.0), n) and i["T"] != 1.0:
+            why = " — they follow the T = 1 distribution: the temperature is ignored"
+        elif _fits(counts, sampling.softmax_with_temperature(i["scores"], 1.0 / i["T"]), n):
+            why = " — they follow temperature 1/T: divide the scores by T, do not multiply"
+        elif np.count_nonzero(counts) == 1 and np.count_nonzero(p > 0.01) > 1:
+            why = " — every draw is the same index: sample from p (rng.choice(V, p=p)), do not take the argmax"
+        problems.append(f"the frequencies of {n} draws do not match p = softmax(scores / T) (one is off by "
+                        f"{gap:.3f}){why}")
+    if not bool(np.all(out.get("repeatable"))):
+        problems.append("two generators with the same seed gave different draws: draw with the rng you are "
+                        "given (rng.choice or rng.random), not with np.random.* or a new generator")
     return problems
 
 
@@ -243,6 +371,7 @@ _SEQ = {"rnn_forward": "course_lib.grading.oracles.rnn_seq:rnn_forward",
 _TRAIN = {"truncated_bptt": "course_lib.grading.oracles.rnn_train:truncated_bptt",
           "clip_grad_norm": "course_lib.grading.oracles.rnn_train:clip_grad_norm"}
 
+_SOFTMAX = {"softmax_with_temperature": "course_lib.grading.oracles.sampling:softmax_with_temperature"}
 _FWD = {"rnn_step_forward": "course_lib.grading.oracles.rnn_steps:rnn_step_forward"}
 
 # A backward part gets the oracle forward injected too (its own forward is checked by another part).
@@ -253,7 +382,10 @@ PARTS = {p.name: p for p in [
     Part("rnn_forward", 2, forward_cases, forward_verify, phase=2, inject=dict(_FWD)),
     Part("rnn_backward", 4, backward_cases, backward_verify, phase=3, inject=dict(_STEPS)),
     Part("truncated_bptt", 4, tbptt_cases, tbptt_verify, phase=4, inject={**_STEPS, **_SEQ}),
+    Part("numerical_gradient", 2, gradcheck_cases, gradcheck_verify, phase=1),
     Part("train_char_lm", 3, train_cases, train_verify, phase=5, inject={**_STEPS, **_SEQ, **_TRAIN},
          timeout=60.0),
+    Part("softmax_with_temperature", 2, softmax_cases, softmax_verify, phase=1),
+    Part("sample_with_temperature", 2, sample_cases, sample_verify, phase=2, inject=dict(_SOFTMAX)),
 ]}
-SKIP_CELLS = {"experiment"}
+SKIP_CELLS = {"experiment", "gradcheck_demo"}

@@ -1,16 +1,17 @@
-"""Checks of assignment 2, *Gating*: the LSTM of Greff et al. (2017) as in lecture 000 Part 3 (without,
-then with peepholes), the GRU (Cho et al. 2014), their sequence versions, and how gradients reach early
-time steps (Pascanu et al. 2013; Hochreiter & Schmidhuber 1997)."""
+"""Checks of assignment 2, *Gating*: the LSTM of Greff et al. (2017) as in lecture 5 (without, then with
+peepholes), the GRU (Cho et al. 2014), their sequence versions, how gradients reach early time steps
+(Pascanu et al. 2013), and the remember-the-first-symbol task with a classifier on the last state
+(Hochreiter & Schmidhuber 1997)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from course_lib.grading.checks import Case, Part, compare, fd_grads, rng_for
-from course_lib.grading.oracles import gating_seq, gru_steps, lstm_steps
+from course_lib.grading.oracles import classifier, gating_seq, gru_steps, lstm_steps
 
 A = "gating"
-SKIP_CELLS = {"experiment"}
+SKIP_CELLS = {"experiment", "experiment_lags"}
 
 
 def _lstm_inputs(rng, N, D, H, peep=False, scale=0.5):
@@ -250,12 +251,95 @@ def norms_verify(case, out):
     return compare("norms", out, want, {"the norms are in reverse order: entry t is for h_t": flipped})
 
 
+# --------------------------------------------------------------------------- remember the first symbol
+def task_cases():
+    return [Case("n=2000, lag=5, K=4", {"n": 2000, "lag": 5, "K": 4, "seed": 0}),
+            Case("lag 1, K=3", {"n": 3000, "lag": 1, "K": 3, "seed": 1}, hidden=True),
+            Case("n=1500, lag=12, K=6", {"n": 1500, "lag": 12, "K": 6, "seed": 2}, hidden=True)]
+
+
+def _uniform(counts, total, K):
+    """Every count within 5 standard deviations of total / K."""
+    p = 1.0 / K
+    return bool(np.all(np.abs(counts / total - p) <= 5 * np.sqrt(p * (1 - p) / total)))
+
+
+def task_verify(case, out):
+    i = case.inputs
+    n, lag, K = i["n"], i["lag"], i["K"]
+    x, y = np.asarray(out.get("x")), np.asarray(out.get("y"))
+    if x.shape != (n, lag + 1, K):
+        return [f"x has shape {x.shape} but should be (n, lag + 1, K) = {(n, lag + 1, K)}"]
+    if y.shape != (n,):
+        return [f"y has shape {y.shape} but should be (n,) = {(n,)}"]
+    if not (np.all((x == 0) | (x == 1)) and np.all(x.sum(axis=2) == 1)):
+        return ["every x[n, t] must be a one-hot vector (a single 1, K - 1 zeros)"]
+    if not (np.all(y == np.round(y)) and np.all((y >= 0) & (y < K))):
+        return [f"y must hold integer symbols in 0..{K - 1}"]
+    sym = x.argmax(axis=2)
+    problems = []
+    if not np.array_equal(sym[:, 0], y):
+        problems.append("y must be the symbol shown at the first step, x[:, 0]")
+    if not _uniform(np.bincount(y.astype(np.int64), minlength=K), n, K):
+        problems.append("the first symbols are not drawn uniformly from the K symbols")
+    rest = sym[:, 1:]
+    if not _uniform(np.bincount(rest.ravel(), minlength=K), rest.size, K):
+        problems.append("the symbols after the first step are not drawn uniformly from the K symbols")
+    same = float(np.mean(rest == y[:, None]))
+    if abs(same - 1.0 / K) > 5 * np.sqrt((1.0 / K) * (1 - 1.0 / K) / rest.size):
+        problems.append(f"the later symbols agree with the first one {same:.0%} of the time, not about 1/K: "
+                        "they must be drawn independently of it (otherwise the last step gives the answer away)")
+    if not (np.array_equal(out.get("x_same_seed"), x) and np.array_equal(out.get("y_same_seed"), y)):
+        problems.append("two generators with the same seed gave different tasks: draw everything with the rng "
+                        "you are given")
+    elif np.array_equal(out.get("x_other_seed"), x):
+        problems.append("another seed gave the same task: draw the symbols with the rng you are given")
+    return problems
+
+
+def _clf_inputs(rng, kind, N, T, K, H):
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    sym = rng.integers(0, K, size=(N, T))
+    return {"kind": kind, "x": np.eye(K)[sym], "y": sym[:, 0],
+            "params": {"Wx": rng.normal(size=(K, G * H)) * 0.5, "Wh": rng.normal(size=(H, G * H)) * 0.5,
+                       "b": rng.normal(size=G * H) * 0.3, "Wy": rng.normal(size=(H, K)) * 0.5,
+                       "by": rng.normal(size=K) * 0.1}}
+
+
+def clf_cases():
+    r = [rng_for(A, "classifier", i) for i in range(5)]
+    return [Case("rnn, N=4, T=5, K=3, H=4", _clf_inputs(r[0], "rnn", 4, 5, 3, 4)),
+            Case("lstm, N=3, T=6, K=4, H=3", _clf_inputs(r[1], "lstm", 3, 6, 4, 3), hidden=True),
+            Case("gru, N=5, T=4, K=3, H=2", _clf_inputs(r[2], "gru", 5, 4, 3, 2), hidden=True),
+            Case("lstm, finite differences", dict(_clf_inputs(r[3], "lstm", 2, 4, 3, 2), fd=True), hidden=True),
+            Case("rnn, one time step, batch of one", _clf_inputs(r[4], "rnn", 1, 1, 3, 3), hidden=True)]
+
+
+def clf_verify(case, out):
+    i = case.inputs
+    loss, grads = classifier.sequence_classifier_loss(i["kind"], i["x"], i["y"], i["params"])
+    if i.get("fd"):
+        arrays = {k: np.array(v) for k, v in i["params"].items()}
+        grads = fd_grads(lambda: classifier.sequence_classifier_loss(i["kind"], i["x"], i["y"], arrays)[0], arrays)
+    N = i["x"].shape[0]
+    summed = "average the loss over the batch (divide by N), do not sum it"
+    problems = compare("loss", {"loss": None if out.get("loss") is None else np.asarray(out["loss"]).reshape(())},
+                       loss, {summed: N * loss})
+    for name, g in grads.items():
+        problems += compare("d" + name, out, g, {summed: N * g})
+    return problems
+
+
 _LSTM = {"lstm_step_forward": "course_lib.grading.oracles.lstm_steps:lstm_step_forward",
          "lstm_step_backward": "course_lib.grading.oracles.lstm_steps:lstm_step_backward"}
 _GRU = {"gru_step_forward": "course_lib.grading.oracles.gru_steps:gru_step_forward",
         "gru_step_backward": "course_lib.grading.oracles.gru_steps:gru_step_backward"}
 _RNN = {"rnn_step_forward": "course_lib.grading.oracles.rnn_steps:rnn_step_forward",
         "rnn_step_backward": "course_lib.grading.oracles.rnn_steps:rnn_step_backward"}
+
+_SEQS = {f"{kind}_{d}": f"course_lib.grading.oracles.{mod}:{kind}_{d}"
+         for kind, mod in (("rnn", "rnn_seq"), ("lstm", "gating_seq"), ("gru", "gating_seq"))
+         for d in ("forward", "backward")}
 
 _PEEP = {"lstm_peephole_step_forward": "course_lib.grading.oracles.lstm_steps:lstm_peephole_step_forward"}
 
@@ -274,4 +358,6 @@ PARTS = {p.name: p for p in [
     Part("gru_sequence", 3, lambda: _seq_cases("gru", 3), lambda c, o: _seq_verify(c, o, "gru"), phase=3,
          inject=dict(_GRU)),
     Part("grad_norms_over_time", 3, norms_cases, norms_verify, phase=3, inject={**_LSTM, **_GRU, **_RNN}),
+    Part("first_symbol_task", 2, task_cases, task_verify),
+    Part("sequence_classifier_loss", 3, clf_cases, clf_verify, phase=4, inject=dict(_SEQS)),
 ]}

@@ -1,4 +1,4 @@
-"""Linear-chain CRF (lecture 001, "Bi-LSTM CRF"; Lafferty et al. 2001; Huang et al. 2015), batched with a mask.
+"""Linear-chain CRF (lecture 6, Sequence labelling; Lafferty et al. 2001; Huang et al. 2015), batched with a mask.
 
 E: (N, T, K) emission scores, tags: (N, T) ints, mask: (N, T) bool (a prefix: mask[:, 0] is True),
 A: (K, K) transition scores A[i, j] for tag i followed by tag j, start, end: (K,).

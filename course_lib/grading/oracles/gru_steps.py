@@ -1,4 +1,4 @@
-"""GRU step as in lecture 000 Part 3 (Cho et al. 2014; Jozefowicz et al. 2015), gates packed [r, z, n].
+"""GRU step as in lecture 5 (Cho et al. 2014; Jozefowicz et al. 2015), gates packed [r, z, n].
 
 r = sigmoid(x Wx_r + h Wh_r + b_r), z = sigmoid(x Wx_z + h Wh_z + b_z),
 n = tanh(x Wx_n + (r * h) Wh_n + b_n), h_next = z * h + (1 - z) * n.

@@ -1,4 +1,4 @@
-"""LSTM step in the lecture's formulation (lecture 000, Part 3; Greff et al. 2017), gates packed [i, f, g, o].
+"""LSTM step in the lecture's formulation (lecture 5; Greff et al. 2017), gates packed [i, f, g, o].
 
 Without peepholes: a = x Wx + h_prev Wh + b; i, f, o = sigmoid; g = tanh (Greff's block input z);
 c = f * c_prev + i * g; h = o * tanh(c).  With peepholes P = [p_i; p_f; p_o] (3, H): the input and forget

@@ -1,4 +1,4 @@
-"""Elman RNN over a sequence and full backpropagation through time (lecture 000, Part 2, BPTT)."""
+"""Elman RNN over a sequence and full backpropagation through time (lecture 3, BPTT)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Elman RNN step (lecture 000, Part 2: h_t = tanh(h_{t-1} U + x_t W + b), weights from the right)."""
+"""Elman RNN step (lecture 3: h_t = tanh(x_t Wx + h_{t-1} Wh + b), weights from the right)."""
 
 import numpy as np
 

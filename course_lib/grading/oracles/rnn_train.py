@@ -63,3 +63,17 @@ def clip_grad_norm(grads, max_norm):
     total = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
     scale = max_norm / total if total > max_norm else 1.0
     return {name: g * scale for name, g in grads.items()}, total
+
+
+def char_lm_loss(params, text, chars):
+    """Mean cross-entropy per character (nats) of the char RNN LM ``params`` on ``text``, read once from a
+    zero state (the judge's own evaluation of a trained model, lecture 3: perplexity = exp of this).
+
+    params: dict Wx (V, H), Wh (H, H), b (H,), Wy (H, V), by (V,); chars: the vocabulary (sorted(set(train))).
+    """
+    ids = np.array([chars.index(ch) for ch in text])
+    x = np.eye(len(chars))[ids[:-1]][None]
+    h, _ = rnn_forward(x, np.zeros((1, params["Wh"].shape[0])), params["Wx"], params["Wh"], params["b"])
+    scores, _ = temporal_affine_forward(h, params["Wy"], params["by"])
+    loss, _ = temporal_softmax_loss(scores, ids[1:][None])
+    return float(loss) / (len(ids) - 1)
