@@ -11,7 +11,7 @@ PORT   ?= 8888
 # Where the real datasets are mirrored (tests and CI point this at ../shared/data; Binder downloads instead).
 export COURSE_DATA_MIRROR ?= $(if $(wildcard ../shared/data/MANIFEST.md),$(abspath ../shared/data),)
 
-.PHONY: setup browser lab test lint bench site release collect autograde feedback grades clean
+.PHONY: setup browser sandbox lab test lint bench site release collect autograde feedback grades clean
 
 setup: $(STAMP)
 
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port $(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-test: setup browser
+test: setup browser sandbox
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile
 
 # The widget tests drive JupyterLab in Debian's Chromium (Playwright never downloads a browser here).
@@ -34,6 +34,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
+# Autograding runs every submission inside a bubblewrap box (course_lib/grading/box.py): Debian's package.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap; fi; }
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -50,7 +56,7 @@ collect: setup
 	@test -n "$(FOLDER)" || { echo "usage: make collect FOLDER=path/to/submissions A=bptt"; exit 2; }
 	$(GRADING) collect "$(FOLDER)" $(A)
 autograde: setup
-	$(GRADING) autograde $(A)
+	$(GRADING) autograde $(A) $(if $(REQUIRE_SANDBOX),--require-sandbox,)
 feedback: setup
 	$(GRADING) feedback $(A)
 grades: setup

@@ -10,6 +10,7 @@ import os
 import resource
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -38,29 +39,49 @@ async def _run(code: str, km: LimitedKernelManager) -> dict:
         kc.stop_channels()
 
 
+@pytest.fixture(params=["off", "box"])
+def mode(request, monkeypatch):
+    """Each test once with the kernel zygote on the host (COURSE_GRADING_SANDBOX=off) and once in a
+    bubblewrap box (bubblewrap is required: `make test` installs it)."""
+    from course_lib.grading import box
+
+    monkeypatch.setenv(box.MODE_ENV, "require" if request.param == "box" else "off")
+    if kernel._ZYGOTE is not None:
+        kernel._ZYGOTE.close()
+    kernel._ZYGOTE = None
+    yield request.param
+    if kernel._ZYGOTE is not None:
+        kernel._ZYGOTE.close()
+    kernel._ZYGOTE = None
+
+
 @pytest.fixture
-def policy(tmp_path, monkeypatch):
+def policy(tmp_path, monkeypatch, mode):
     secret = tmp_path / "instructor" / "solution.txt"
     secret.parent.mkdir()
     secret.write_text("the answer")
-    scratch = tmp_path / "student"
+    # in the box, the kernel sees one host folder only: the zygote's exchange folder
+    scratch = (Path(kernel.zygote().exchange()) if mode == "box" else tmp_path) / "student"
     scratch.mkdir()
     pol = {"mem_bytes": 1 << 30, "allow_write": [str(scratch)], "deny_read": [str(secret.parent)],
            "allow_read": [str(scratch)], "env": {"TMPDIR": str(scratch), "IPYTHONDIR": str(scratch)}}
     monkeypatch.setenv(POLICY_ENV, json.dumps(pol))
-    return {"secret": secret, "scratch": scratch, "mem": pol["mem_bytes"]}
+    return {"secret": secret, "scratch": scratch, "mem": pol["mem_bytes"], "mode": mode}
 
 
 PROBE = ("import os, resource\n"
          "print('ppid', os.getppid())\n"
          "print('as', resource.getrlimit(resource.RLIMIT_AS)[0])\n"
          "try:\n    open({secret!r}).read()\nexcept PermissionError as e:\n    print('denied', e)\n"
+         "import ctypes\n"  # C-level open(2): no audit event, only the OS can refuse it
+         "libc = ctypes.CDLL(None, use_errno=True)\n"
+         "print('c_open', int(libc.open({secret!r}.encode(), 0) >= 0), ctypes.get_errno())\n"
          "print('tmp', os.environ['TMPDIR'])\n")
 
 
 async def _probe(policy, now=True):
     km = LimitedKernelManager(kernel_name="python3")
-    await km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    await km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(policy["scratch"]))
     try:
         res = await _run(PROBE.format(secret=str(policy["secret"])), km)
         pid = km.provisioner.pid
@@ -78,11 +99,16 @@ def test_forked_kernel_gets_the_policy_and_is_killed(policy):
     lines = dict(line.split(" ", 1) for line in res["out"].strip().splitlines())
     assert int(lines["ppid"]) != os.getpid()  # forked by the zygote, not started by this process
     assert int(lines["as"]) == policy["mem"]
-    assert "not allowed" in lines["denied"]
+    assert "not allowed" in lines["denied"]  # the audit hook (second layer) in both modes
+    if policy["mode"] == "box":
+        assert lines["c_open"] == "0 2"  # ENOENT: the instructor's folder is not in the box at all
+    else:
+        assert lines["c_open"].startswith("1")  # what audit hooks cannot stop (hence the box)
     assert lines["tmp"] == str(policy["scratch"])
     assert alive and not alive_after
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # gone (and reaped by the zygote)
+    if policy["mode"] == "off":  # (a boxed kernel's pid is in the box's PID namespace)
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # gone (and reaped by the zygote)
     assert stop < 2.0
 
 
@@ -93,7 +119,10 @@ def test_without_a_zygote_the_kernel_is_a_plain_process_with_the_same_policy(pol
     monkeypatch.setattr(kernel.KernelZygote, "spawn", broken)
     res, _, alive, _, alive_after = asyncio.run(_probe(policy))
     lines = dict(line.split(" ", 1) for line in res["out"].strip().splitlines())
-    assert int(lines["ppid"]) == os.getpid()
+    if policy["mode"] == "box":  # a box of its own (the kernel is its PID 2), never a host process
+        assert int(lines["ppid"]) == 1 and lines["c_open"] == "0 2"
+    else:
+        assert int(lines["ppid"]) == os.getpid()
     assert int(lines["as"]) == policy["mem"] and "not allowed" in lines["denied"]
     assert alive and not alive_after
 
@@ -101,7 +130,7 @@ def test_without_a_zygote_the_kernel_is_a_plain_process_with_the_same_policy(pol
 def test_a_kernel_that_exits_is_seen_dead(policy):
     async def go():
         km = LimitedKernelManager(kernel_name="python3")
-        await km.start_kernel()
+        await km.start_kernel(cwd=str(policy["scratch"]))
         try:
             kc = km.client()
             kc.start_channels()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
 
-from course_lib.grading import pipeline
+from course_lib.grading import box, pipeline
 from course_lib.grading.judge import ASSIGNMENTS
 
 
@@ -25,6 +26,8 @@ def main(argv=None) -> int:
     a.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     a.add_argument("--timeout", type=int, default=30, help="seconds per notebook cell")
     a.add_argument("--mem-gb", type=float, default=2.0, help="address-space limit of a kernel / sandbox")
+    a.add_argument("--require-sandbox", action="store_true",
+                   help="refuse to grade unless every submission runs in the OS sandbox (bubblewrap)")
     a.add_argument("--no-execute", action="store_true",
                    help="skip the kernel run (same grades, faster; feedback without the students' outputs)")
     f = sub.add_parser("feedback", help="HTML feedback (no hidden tests) in feedback/")
@@ -40,6 +43,13 @@ def main(argv=None) -> int:
         students = pipeline.collect(args.source, args.assignment, args.root)
         print(f"collected {len(students)} submissions of {args.assignment}")
     elif args.command == "autograde":
+        if args.require_sandbox:
+            os.environ[box.MODE_ENV] = "require"
+        try:
+            box.enabled()
+        except box.SandboxUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         def show(res):
             total = sum(g["auto_score"] or 0 for nb in res["grades"].values() for g in nb.values())
             print(f"{res['student']:>24s}  {total:6.2f} points  {res['seconds']:5.1f} s"

@@ -61,6 +61,7 @@ class SandboxUnavailable(RuntimeError):
 
 
 def mode() -> str:
+    """``COURSE_GRADING_SANDBOX``: auto (the default), require or off."""
     value = os.environ.get(MODE_ENV, "auto").strip().lower() or "auto"
     if value not in ("auto", "require", "off"):
         raise ValueError(f"{MODE_ENV} must be auto, require or off, not {value!r}")
@@ -155,6 +156,13 @@ def command(argv: list[str], rw: list[str], env: dict[str, str] | None = None) -
 
 
 # --------------------------------------------------------------------------------- the pids cgroup
+def pids_cgroup_available() -> bool:
+    """Whether boxes get a pids cgroup here (a writable cgroup-v1 ``pids`` controller)."""
+    group = pids_cgroup()
+    remove_cgroup(group)
+    return group is not None
+
+
 def pids_cgroup() -> Path | None:
     """A fresh cgroup-v1 ``pids`` group limited to :data:`PIDS_MAX` tasks, or None where there is none."""
     if not (_CGROUP_ROOT / "cgroup.procs").is_file():

@@ -105,11 +105,14 @@ class _ForkedProcess:
 
     stdin = stdout = stderr = None
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, pidfd: int | None = None):
         self.pid = pid
         self.returncode: int | None = None
+        if pidfd is not None:  # from a zygote in a box (another PID namespace: its pid means nothing here)
+            self._fd: int | None = pidfd
+            return
         try:
-            self._fd: int | None = os.pidfd_open(pid)
+            self._fd = os.pidfd_open(pid)
         except ProcessLookupError:  # already gone (and reaped by the zygote)
             self._fd, self.returncode = None, 1
 
@@ -146,39 +149,149 @@ class _ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+# what a kernel in the OS sandbox keeps of the environment the notebook client gives it (no host paths)
+_BOX_ENV_KEYS = ("JPY_", "NBGRADER_", POLICY_ENV, "MPLBACKEND", "OMP_", "OPENBLAS_", "MKL_", "PYDEVD_",
+                 "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR")
+
+
+def box_env(env: dict) -> dict:
+    """The part of ``env`` a boxed kernel gets (the box sets PATH, HOME, PYTHONPATH itself)."""
+    return {k: v for k, v in env.items() if k.startswith(_BOX_ENV_KEYS)}
+
+
 class KernelZygote:
     """Handle on this process's kernel zygote (``python -m course_lib.grading.kernel zygote``), started on
-    first use and restarted if it died.  Thread-safe.  :meth:`spawn` returns the pid of a new kernel."""
+    first use and restarted if it died.  Thread-safe.  :meth:`spawn` returns the pid of a new kernel (and,
+    in the OS sandbox, a pidfd for it).
+
+    In the OS sandbox (:mod:`course_lib.grading.box`) the zygote runs in a box whose only host folder is
+    :meth:`exchange`; the kernels it forks are in the box's PID namespace, so the zygote hands the worker a
+    pidfd of each (over a Unix socket) and the worker never signals a pid.  :meth:`sweep` kills whatever is
+    left in the box between two submissions."""
 
     def __init__(self):
         self._proc: subprocess.Popen | None = None
+        self._sock = None
+        self._cgroup = None
+        self._boxed: bool | None = None
+        self._exchange: str | None = None
         self._lock = threading.Lock()
         atexit.register(self.close)
         # multiprocessing workers leave through os._exit, which skips atexit: finalize there too
         multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
-    def spawn(self, argv: list[str], env: dict, cwd: str | None) -> int:
+    def exchange(self) -> str | None:
+        """The host folder the box sees (read-write), or None without the OS sandbox."""
+        from course_lib.grading import box
+
+        with self._lock:
+            if self._boxed is None:
+                self._boxed = box.enabled()
+            if self._boxed and (self._exchange is None or not os.path.isdir(self._exchange)):
+                import tempfile
+
+                self._exchange = tempfile.mkdtemp(prefix="course-kbox-")
+                os.chmod(self._exchange, 0o755)
+                self._stop()
+            return self._exchange if self._boxed else None
+
+    def _start(self) -> None:
+        import socket
+
+        from course_lib.grading import box
+
+        if self._boxed:
+            host, inside = socket.socketpair()
+            try:
+                self._proc, self._cgroup = box.start([sys.executable, "-s", "-m", __name__, "zygote"],
+                                                     [self._exchange], stdin=inside, stdout=inside)
+            finally:
+                inside.close()
+            self._sock, self._buf = host, b""
+        else:
+            env0 = {k: v for k, v in os.environ.items() if k != POLICY_ENV}
+            self._proc = subprocess.Popen([sys.executable, "-m", __name__, "zygote"], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, env=env0, cwd="/", start_new_session=True)
+
+    def _ask(self, req: dict) -> tuple[dict, list[int]]:
+        """Send one request, read one answer line (and, from a box, the file descriptors sent with it)."""
+        import socket
+
+        if self._sock is None:
+            self._proc.stdin.write(json.dumps(req).encode() + b"\n")
+            self._proc.stdin.flush()
+            return json.loads(self._proc.stdout.readline()), []
+        self._sock.sendall(json.dumps(req).encode() + b"\n")
+        fds: list[int] = []
+        while b"\n" not in self._buf:
+            data, got, _, _ = socket.recv_fds(self._sock, 65536, 4)
+            fds += got
+            if not data:
+                raise OSError("the kernel zygote closed its socket")
+            self._buf += data
+        line, self._buf = self._buf.split(b"\n", 1)
+        return json.loads(line), fds
+
+    def spawn(self, argv: list[str], env: dict, cwd: str | None) -> tuple[int, int | None]:
+        self.exchange()
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
-                env0 = {k: v for k, v in os.environ.items() if k != POLICY_ENV}
-                self._proc = subprocess.Popen([sys.executable, "-m", __name__, "zygote"], stdin=subprocess.PIPE,
-                                              stdout=subprocess.PIPE, env=env0, cwd="/", start_new_session=True)
+                self._start()
             try:
-                self._proc.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
-                self._proc.stdin.flush()
-                return int(json.loads(self._proc.stdout.readline())["pid"])
+                if self._boxed:
+                    env = box_env(env)
+                answer, fds = self._ask({"argv": argv, "env": env, "cwd": cwd})
+                if self._boxed and len(fds) != 1:
+                    raise ValueError("no pidfd from the boxed zygote")
+                return int(answer["pid"]), (fds[0] if fds else None)
             except (OSError, ValueError, KeyError, TypeError):
-                self.close()
+                self._stop()
                 raise RuntimeError("the kernel zygote is not available") from None
 
-    def close(self) -> None:
+    def sweep(self) -> int:
+        """In the OS sandbox: kill every process left in the box (but the zygote) and empty its /tmp;
+        returns how many were killed (0 without the OS sandbox, or if the zygote is not running)."""
+        with self._lock:
+            if not self._boxed or self._proc is None or self._proc.poll() is not None:
+                return 0
+            try:
+                return int(self._ask({"sweep": True})[0]["swept"])
+            except (OSError, ValueError, KeyError, TypeError):
+                self._stop()
+                return 0
+
+    def _stop(self) -> None:
         if self._proc is not None:
             try:
-                self._proc.stdin.close()  # the zygote kills its kernels when its input ends
+                if self._sock is not None:
+                    self._sock.close()  # the zygote kills its kernels when its input ends
+                else:
+                    self._proc.stdin.close()
                 self._proc.wait(timeout=5)
             except Exception:  # noqa: BLE001
                 self._proc.kill()
-            self._proc = None
+            self._proc, self._sock = None, None
+        if self._cgroup is not None:
+            from course_lib.grading import box
+
+            box.remove_cgroup(self._cgroup)
+            self._cgroup = None
+
+    def close(self) -> None:
+        self._stop()
+        if self._exchange is not None:
+            import shutil
+
+            shutil.rmtree(self._exchange, ignore_errors=True)
+            self._exchange = None
+
+
+def zygote() -> KernelZygote:
+    """This process's kernel zygote (one per grading worker)."""
+    global _ZYGOTE
+    if _ZYGOTE is None:
+        _ZYGOTE = KernelZygote()
+    return _ZYGOTE
 
 
 _ZYGOTE: KernelZygote | None = None
@@ -190,19 +303,27 @@ class ForkedProvisioner(LocalProvisioner):
     Falls back to starting the process if the command is not this module's or the zygote is unavailable."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        global _ZYGOTE
         if cmd[1:3] != ["-m", __name__]:
             return await super().launch_kernel(cmd, **kwargs)
-        if _ZYGOTE is None:
-            _ZYGOTE = KernelZygote()
+        zyg = zygote()
         env = dict(kwargs.get("env") or os.environ)
         try:
-            pid = _ZYGOTE.spawn([cmd[0]] + cmd[3:], env, kwargs.get("cwd"))
+            pid, pidfd = zyg.spawn([cmd[0]] + cmd[3:], env, kwargs.get("cwd"))
         except RuntimeError as exc:
+            exchange = zyg.exchange()
+            if exchange is not None:  # never outside the box: a box of its own, killed with its bwrap
+                from course_lib.grading import box
+
+                self.log.warning("%s; starting the kernel in a box of its own", exc)
+                kwargs["env"] = {**box_env(env), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+                return await super().launch_kernel(box.command(cmd[:1] + ["-s"] + cmd[1:], [exchange],
+                                                               box_env(env)), **kwargs)
             self.log.warning("%s; starting the kernel as a new process", exc)
             return await super().launch_kernel(cmd, **kwargs)
-        self.process = _ForkedProcess(pid)
-        self.pid = self.pgid = pid
+        self.process = _ForkedProcess(pid, pidfd)
+        self.pid = pid
+        # a boxed kernel's pid is in the box's PID namespace: never signal it as a host process group
+        self.pgid = None if pidfd is not None else pid
         self.cwd = kwargs.get("cwd") or os.getcwd()
         return self.connection_info
 
@@ -220,6 +341,13 @@ class LimitedKernelManager(AsyncKernelManager):
         await super()._async_wait(pollinterval=min(pollinterval, 0.005))
 
     async def _async_pre_start_kernel(self, **kw):
+        exchange = zygote().exchange()
+        if exchange is not None:
+            # the box has no network (a loopback of its own): the kernel's ZMQ sockets are Unix sockets in
+            # the exchange folder, the one host folder the box sees
+            self.transport = "ipc"
+            self.ip = os.path.join(exchange, "kernel")
+            self.connection_file = os.path.join(exchange, f"kernel-{uuid.uuid4().hex[:8]}.json")
         if self.provisioner is None:
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
             self.provisioner = ForkedProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
@@ -335,10 +463,23 @@ def _zygote() -> None:
     # reap kernels as they end (waited for, their CPU time counts in this process's RUSAGE_CHILDREN, as it
     # would for kernels started by the worker); the worker watches them through pidfds
     signal.signal(signal.SIGCHLD, lambda *_: _reap())
+    from course_lib.grading import box
+
+    boxed = box.in_box()
     kids: list[int] = []
     out = sys.stdout.buffer
+    if boxed:
+        import socket
+
+        chan = socket.socket(fileno=os.dup(1))
     for line in sys.stdin.buffer:
         req = json.loads(line)
+        if req.get("sweep"):
+            swept = box.sweep() if boxed else 0
+            kids = []
+            out.write(json.dumps({"swept": swept}).encode() + b"\n")
+            out.flush()
+            continue
         pid = os.fork()
         if pid == 0:
             try:
@@ -348,8 +489,9 @@ def _zygote() -> None:
                 os.dup2(devnull, 0)
                 os.dup2(2, 1)  # never the zygote's answer pipe
                 os.chdir(req["cwd"] or "/")
+                base = dict(os.environ) if boxed else {}  # in a box: PATH, HOME, PYTHONPATH of the box
                 os.environ.clear()
-                os.environ.update(req["env"])
+                os.environ.update({**base, **req["env"]})
                 tempfile.tempdir = None
                 random.seed()
                 np.random.seed()
@@ -364,8 +506,17 @@ def _zygote() -> None:
         except OSError:
             pass
         kids = [k for k in kids if _alive(k)] + [pid]
-        out.write(json.dumps({"pid": pid}).encode() + b"\n")
-        out.flush()
+        answer = json.dumps({"pid": pid}).encode() + b"\n"
+        if boxed:  # the worker cannot name this pid (another PID namespace): it gets a pidfd
+            try:
+                fd = os.pidfd_open(pid)
+            except ProcessLookupError:
+                fd = os.open(os.devnull, os.O_RDONLY)  # (ended at once: a pidfd of nothing reads as ended)
+            socket.send_fds(chan, [answer], [fd])
+            os.close(fd)
+        else:
+            out.write(answer)
+            out.flush()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     for k in kids:
         try:

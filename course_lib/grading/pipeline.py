@@ -39,8 +39,10 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from course_lib.grading import box
 from course_lib.grading.judge import ASSIGNMENTS
 from course_lib.grading.kernel import POLICY_ENV
+from course_lib.grading.kernel import zygote as kernel_zygote
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COURSE_ROOT = REPO_ROOT / "assignments"
@@ -282,20 +284,27 @@ def _grade_one(task: dict) -> dict:
     _marker(task).touch()  # see _grade_all: tells a killed worker's task from those that had not started
     _scratch_folder(Path(task["work"]))
     _share_statement_cache()
-    work = Path(task["work"]) / sid
-    shutil.rmtree(work, ignore_errors=True)
+    # with the OS sandbox, the submission's nbgrader course root is in the kernel box's exchange folder
+    # (the one host folder the box sees); its gradebook never is
+    exchange = kernel_zygote().exchange() if task.get("execute", True) else None
+    mine = Path(task["work"]) / sid
+    work = Path(exchange) / sid if exchange else mine
+    for folder in {mine, work}:
+        shutil.rmtree(folder, ignore_errors=True)
+    mine.mkdir(parents=True)
     sub = work / "submitted" / sid / a
     sub.mkdir(parents=True)
     for f in Path(task["submitted"]).iterdir():
-        if f.is_file() and f.name in (f"{a}.ipynb", "timestamp.txt"):
+        if f.is_file() and not f.is_symlink() and f.name in (f"{a}.ipynb", "timestamp.txt"):
             shutil.copyfile(f, sub / f.name)
-    db = work / "gradebook.db"
+    db = mine / "gradebook.db"
     shutil.copyfile(task["template"], db)
     kernel_tmp = work / "tmp"
     kernel_tmp.mkdir()
     out_dir = work / "autograded" / sid / a
+    deny = [] if exchange else task["deny"] + [str(work.parent)]  # in the box, none of these exists
     policy = {"mem_bytes": task["mem_bytes"], "allow_write": [str(out_dir), str(kernel_tmp)],
-              "deny_read": task["deny"] + [str(work.parent)],
+              "deny_read": deny,
               "allow_read": [str(out_dir), str(kernel_tmp), str(Path(__file__).with_name("__init__.py"))]}
     policy["env"] = {var: str(kernel_tmp) for var in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR")}
     os.environ[POLICY_ENV] = json.dumps(policy)
@@ -322,9 +331,30 @@ def _grade_one(task: dict) -> dict:
                     result.setdefault("late_penalty", {})[nb.name] = nb.late_submission_penalty
         except Exception as exc:  # noqa: BLE001
             result["log"] += f"\nno grades: {type(exc).__name__}: {exc}"
+    if exchange:
+        # nothing of this submission may be alive when the next one's files arrive; then its outputs
+        # leave the box's folder (links and special files stay behind: see _copy_outputs)
+        kernel_zygote().sweep()
+        if out_dir.is_dir():
+            _copy_outputs(out_dir, mine / "autograded")
+        shutil.rmtree(work, ignore_errors=True)
+        out_dir = mine / "autograded"
     result["autograded"] = str(out_dir) if out_dir.is_dir() else None
     result["seconds"] = time.perf_counter() - t0
     return result
+
+
+def _copy_outputs(src: Path, dest: Path) -> None:
+    """Copy the autograded folder of a submission, plain files and folders only: a symbolic link (say, to
+    the gradebook or to solutions/) or a FIFO left there by the submission's code is not followed."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(src):
+        if entry.is_symlink():
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _copy_outputs(Path(entry.path), dest / entry.name)
+        elif entry.is_file(follow_symlinks=False):
+            shutil.copyfile(entry.path, dest / entry.name, follow_symlinks=False)
 
 
 def repair_grade_cells(path: Path, db: str | Path, assignment: str) -> list[str]:
@@ -393,7 +423,7 @@ def _merge(root: Path, res: dict) -> None:
     if res.get("autograded"):
         if dest.exists():
             shutil.rmtree(dest)
-        shutil.copytree(res["autograded"], dest)
+        _copy_outputs(Path(res["autograded"]), dest)
 
 
 def autograde(assignment: str, root: Path = COURSE_ROOT, students: list[str] | None = None,
@@ -410,6 +440,9 @@ def autograde(assignment: str, root: Path = COURSE_ROOT, students: list[str] | N
         students = sorted(p.name for p in sub_root.iterdir() if (p / assignment).is_dir()) \
             if sub_root.is_dir() else []
     workers = workers or os.cpu_count() or 1
+    # the OS sandbox, decided once here (one warning line without it; an error if it is required): the
+    # workers are then told to require it, so that none of them grades outside a box by accident
+    boxed = box.enabled()
     if students:
         ensure_registered(assignment, root)
     deny = [str(root), str(SOLUTIONS.resolve()), str((REPO_ROOT / "course_lib" / "grading").resolve())]
@@ -432,7 +465,15 @@ def autograde(assignment: str, root: Path = COURSE_ROOT, students: list[str] | N
             if progress:
                 progress(res)
 
-        _grade_all(tasks, workers, done)
+        previous = os.environ.get(box.MODE_ENV)
+        os.environ[box.MODE_ENV] = "require" if boxed else "off"
+        try:
+            _grade_all(tasks, workers, done)
+        finally:
+            if previous is None:
+                os.environ.pop(box.MODE_ENV, None)
+            else:
+                os.environ[box.MODE_ENV] = previous
     return results
 
 

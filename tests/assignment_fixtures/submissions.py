@@ -191,6 +191,68 @@ def hostile(root: Path, assignment: str, kind: str):
         return _append(nb, code)
     if kind == "mkdir outside":
         return _append(nb, f"import os\nos.mkdir({str(Path(root).resolve() / 'pwned')!r})\n")
+    # --- attacks through C (ctypes), which no audit hook sees: only the OS sandbox stops them (box.py) ---
+    libc = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+    if kind == "ctypes truncates the gradebook":
+        db = str(Path(root).resolve() / "gradebook.db")
+        return _append(nb, libc + f"print('truncate', libc.truncate({db!r}.encode(), 0), ctypes.get_errno())\n")
+    if kind == "ctypes reads the solution":
+        # the instructor's notebook, read in C and its first solution executed: the first part then passes
+        # in the kernel only, and the grade comes from the sandbox, where this cell fails the same way
+        path = str(Path(root).resolve() / "source" / assignment / f"{assignment}.ipynb")
+        code = (libc + "import json\nbuf = ctypes.create_string_buffer(1 << 22)\n"
+                f"fd = libc.open({path!r}.encode(), 0)\n"
+                "n = libc.read(fd, buf, len(buf)) if fd >= 0 else -1\n"
+                "print('solution bytes', n)\n"
+                "sol = json.loads(buf.raw[:n]) if n > 0 else {'cells': []}\n"
+                "for c in sol['cells']:\n"
+                f"    if c['metadata'].get('nbgrader', {{}}).get('grade_id') == {grade_id!r}:\n"
+                "        exec(''.join(c['source']))\n")
+        return _replace_solution(nb, grade_id, code)
+    if kind == "writes /proc/self/mem":
+        # its own memory (no boundary can forbid a process that): opened through C, read back, nothing gained
+        return _append(nb, libc + "fd = libc.open(b'/proc/self/mem', 2)\nprint('mem fd', fd >= 0)\n"
+                           "libc.close(fd)\n")
+    if kind == "symlinks out of its folder":
+        # links next to its notebook to the gradebook and to solutions/: the grader must not follow them
+        db = str(Path(root).resolve() / "gradebook.db")
+        sol = str(Path(__file__).resolve().parents[2] / "solutions")
+        return _append(nb, libc + f"libc.symlink({db!r}.encode(), b'gradebook-link.db')\n"
+                           f"libc.symlink({sol!r}.encode(), b'solutions-link')\n"
+                           "os.mkfifo('results.fifo')\n")
+    if kind == "reads environment variables for paths":
+        # hex, so that the feedback's path scrubbing cannot hide what it found: the test decodes it
+        return _append(nb, "import os, sys\nfound = repr((dict(os.environ), sys.path, os.getcwd()))\n"
+                           "print('ENV ' + found.encode().hex())\n")
+    if kind == "network":
+        code = ("import socket\nfor host in ('127.0.0.1', 'pypi.org'):\n    try:\n"
+                f"        socket.create_connection((host, {LISTENER['port']}), timeout=1).sendall(b'pwned')\n"
+                "        print('connected', host)\n    except OSError as err:\n        print('no network:', err)\n")
+        return _append(nb, code)
+    if kind == "fork bomb":
+        code = (libc + "import time\nkids = 0\nfor _ in range(2000):\n    pid = libc.fork()\n"
+                "    if pid == 0:\n        time.sleep(120)\n        os._exit(0)\n"
+                "    if pid < 0:\n        break\n    kids += 1\nprint('forked', kids)\n")
+        return _append(nb, code)
+    if kind == "leaves a daemon":
+        # a child (forked in C) that outlives the kernel and, for 20 s, writes into every folder it finds
+        # around its own: the next submissions graded by the same worker must not see it
+        code = (libc + "import time\nif libc.fork() == 0:\n    end = time.time() + 20\n"
+                "    top = os.getcwd()\n    for _ in range(4):\n        top = os.path.dirname(top)\n"
+                "    while time.time() < end:\n"
+                "        for here, dirs, files in os.walk(top):\n"
+                "            fd = libc.open(os.path.join(here, 'pwned.txt').encode(), 0o101, 0o644)\n"
+                "            if fd >= 0:\n                libc.write(fd, b'x', 1)\n                libc.close(fd)\n"
+                "        time.sleep(0.02)\n    os._exit(0)\n")
+        return _append(nb, code)
+    if kind == "faked outputs":
+        # the first part is wrong, and every test cell carries a stored output saying it passed
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade", False) and cell.cell_type == "code":
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="PASS: all checks passed\n")]
+                cell.execution_count = 1
+        src = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        return _replace_solution(nb, grade_id, src.split("\n")[0] + "\n    return 0, None\n")
     if kind in ("edits a grade_id", "duplicates a test cell", "adds a test cell"):
         for k, cell in enumerate(nb.cells):
             meta = cell.metadata.get("nbgrader", {})
@@ -215,7 +277,13 @@ HOSTILE = {
     "edits a test cell": ["first"], "deletes a test cell": ["first"], "not JSON": None, "missing notebook": None,
     "kills its grader": None, "writes the gradebook": [], "mkdir outside": [], "edits a grade_id": [],
     "duplicates a test cell": [], "adds a test cell": [],
+    "ctypes truncates the gradebook": [], "ctypes reads the solution": ["first"], "writes /proc/self/mem": [],
+    "symlinks out of its folder": [], "reads environment variables for paths": [], "network": [],
+    "fork bomb": [], "leaves a daemon": [], "faked outputs": ["first"],
 }
+# the port of a TCP listener on the grader's machine that the "network" submission tries to reach (set by
+# the test that builds the submissions)
+LISTENER = {"port": 9}
 
 
 def write_submission(folder: Path, student: str, assignment: str, nb) -> None:
