@@ -253,6 +253,15 @@ def hostile(root: Path, assignment: str, kind: str):
                 cell.execution_count = 1
         src = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
         return _replace_solution(nb, grade_id, src.split("\n")[0] + "\n    return 0, None\n")
+    if kind == "fakes its training curve":
+        # a loss curve that falls as a trained one would (log V * exp(-t/30)) and parameters never trained
+        fake = ("def train_char_lm(text, hidden_size, seq_len, num_steps, lr, seed):\n"
+                "    V = len(set(text))\n    rng = np.random.default_rng(seed)\n"
+                "    losses = [float(np.log(V) * np.exp(-t / 30)) for t in range(num_steps)]\n"
+                "    params = {'Wx': rng.normal(0, 0.1, (V, hidden_size)), 'Wh': rng.normal(0, 0.1, (hidden_size,) * 2),\n"
+                "              'b': np.zeros(hidden_size), 'Wy': rng.normal(0, 0.1, (hidden_size, V)), 'by': np.zeros(V)}\n"
+                "    return losses, params\n")
+        return _replace_solution(nb, "train_char_lm_solution", fake) if assignment == "bptt" else nb
     if kind in ("edits a grade_id", "duplicates a test cell", "adds a test cell"):
         for k, cell in enumerate(nb.cells):
             meta = cell.metadata.get("nbgrader", {})
@@ -280,6 +289,7 @@ HOSTILE = {
     "ctypes truncates the gradebook": [], "ctypes reads the solution": ["first"], "writes /proc/self/mem": [],
     "symlinks out of its folder": [], "reads environment variables for paths": [], "network": [],
     "fork bomb": [], "leaves a daemon": [], "faked outputs": ["first"],
+    "fakes its training curve": ["train_char_lm"],  # (bptt only: the hostile batch is graded on bptt)
 }
 # the port of a TCP listener on the grader's machine that the "network" submission tries to reach (set by
 # the test that builds the submissions)
