@@ -286,13 +286,15 @@ else:
 # Tags of named entities follow the IOB2 scheme: `B-PER` begins a person's name, `I-PER` continues it,
 # `O` is outside any entity. So `I-PER` may only follow `B-PER` or `I-PER`; a tagger that picks every tag
 # on its own breaks that rule, and each break garbles an entity. The cell below trains the same kind of
-# BiLSTM under **your** CRF on 1,500 sentences of Universal NER English-EWT (`course_lib.data.load_uner`,
-# tags `PER`, `LOC`, `ORG`; a small synthetic fallback when offline), then decodes the development set twice
-# with **your** `crf_viterbi`: once with the emission scores alone (all transition scores zero: every
-# token gets its own best tag) and once with the learned transitions. It prints the entity-level F1 (an
-# entity counts only if its type and both boundaries are right) and the number of `I-` tags that follow
-# neither a `B-` nor an `I-` of their type. Look at the learned scores from `O` into the `I-` tags. (About
-# 10 seconds; skipped while the notebook is graded.)
+# BiLSTM (its input: the lower-cased word and whether it is capitalised) under **your** CRF on 4,000
+# sentences of Universal NER English-EWT (`course_lib.data.load_uner`, tags `PER`, `LOC`, `ORG`; a small
+# synthetic fallback when offline), then decodes 400 development sentences twice with **your**
+# `crf_viterbi`: once with the emission scores alone (all transition scores zero: every token gets its own
+# best tag) and once with the learned transitions. It prints the entity-level F1 (an entity counts only if
+# its type and both boundaries are right) and the number of `I-` tags that follow neither a `B-` nor an
+# `I-` of their type. Look at the learned scores from `O` into the `I-` tags. The emissions were trained
+# *together with* the transitions, so "emissions only" is not a tagger trained without a CRF (lecture 6
+# compares those). (About 10 seconds; skipped while the notebook is graded.)
 
 # %% nbgrader={"grade": false, "grade_id": "experiment_ner", "locked": true, "schema_version": 3, "solution": false, "task": false}
 if GRADING:
@@ -305,7 +307,7 @@ else:
     from course_lib.metrics import span_prf
 
     torch.manual_seed(0)
-    ner_train, ner_dev = load_uner("train")[:1500], load_uner("dev")[:400]
+    ner_train, ner_dev = load_uner("train")[:4000], load_uner("dev")[:400]
     ner_words = {w: k + 1 for k, w in enumerate(sorted({w.lower() for s, _ in ner_train for w in s}))}
     ner_tags = sorted({t for _, ts in ner_train for t in ts})
     K_ner = len(ner_tags)
@@ -313,20 +315,23 @@ else:
     def encode_ner(batch):
         T = max(len(s) for s, _ in batch)
         ids, gold = np.zeros((len(batch), T), dtype=np.int64), np.zeros((len(batch), T), dtype=np.int64)
+        shape = np.zeros((len(batch), T), dtype=np.int64)  # 0 padding, 1 lower case, 2 Capitalised, 3 other
         for n, (s, ts) in enumerate(batch):
             ids[n, :len(s)] = [ner_words.get(w.lower(), 0) for w in s]
+            shape[n, :len(s)] = [1 if w.islower() else 2 if w[:1].isupper() else 3 for w in s]
             gold[n, :len(s)] = [ner_tags.index(t) if t in ner_tags else ner_tags.index("O") for t in ts]
-        return ids, gold, np.arange(T)[None] < np.array([len(s) for s, _ in batch])[:, None]
+        return (ids, shape), gold, np.arange(T)[None] < np.array([len(s) for s, _ in batch])[:, None]
 
     class NerEmitter(torch.nn.Module):
         def __init__(self, vocab, tags, dim=48, hidden=48):
             super().__init__()
-            self.emb = torch.nn.Embedding(vocab, dim)
-            self.lstm = torch.nn.LSTM(dim, hidden, batch_first=True, bidirectional=True)
+            self.emb, self.shape = torch.nn.Embedding(vocab, dim), torch.nn.Embedding(4, 8)
+            self.lstm = torch.nn.LSTM(dim + 8, hidden, batch_first=True, bidirectional=True)
             self.out = torch.nn.Linear(2 * hidden, tags)
 
-        def forward(self, ids):
-            return self.out(self.lstm(self.emb(ids))[0])
+        def forward(self, inputs):
+            ids, shape = (torch.from_numpy(a) for a in inputs)
+            return self.out(self.lstm(torch.cat([self.emb(ids), self.shape(shape)], dim=-1))[0])
 
     ner_model = NerEmitter(len(ner_words) + 1, K_ner)
     ner_opt = torch.optim.Adam(ner_model.parameters(), lr=0.01)
@@ -336,20 +341,20 @@ else:
         total = 0.0
         for b in order.permutation(len(ner_train) // 32):
             ids, gold, mask = encode_ner(ner_train[32 * b:32 * b + 32])
-            emissions = ner_model(torch.from_numpy(ids))
+            emissions = ner_model(ids)
             loss, dE, dA, dstart, dend = crf_nll_backward(emissions.detach().double().numpy(), gold, mask,
                                                           A_ner, start_ner, end_ner)
             ner_opt.zero_grad()
-            emissions.backward(torch.from_numpy(dE / len(ids)).float())
+            emissions.backward(torch.from_numpy(dE / len(gold)).float())
             ner_opt.step()
-            A_ner -= 0.1 * dA / len(ids)
-            start_ner -= 0.1 * dstart / len(ids)
-            end_ner -= 0.1 * dend / len(ids)
+            A_ner -= 0.1 * dA / len(gold)
+            start_ner -= 0.1 * dstart / len(gold)
+            end_ner -= 0.1 * dend / len(gold)
             total += loss
         print(f"epoch {epoch}: mean NLL per sentence {total / len(ner_train):.2f}")
     ids, gold, mask = encode_ner(ner_dev)
     with torch.no_grad():
-        E_dev = ner_model(torch.from_numpy(ids)).double().numpy()
+        E_dev = ner_model(ids).double().numpy()
     gold_tags = [ts for _, ts in ner_dev]
     zeros = np.zeros(K_ner)
     for label, (A_, s_, e_) in (("emissions only (no transitions)", (np.zeros((K_ner, K_ner)), zeros, zeros)),
