@@ -146,6 +146,7 @@ def test_each_mistake_loses_points_in_its_part_only(batches, a):
 
 
 def test_hostile_submissions_are_graded_as_what_they_are(batches):
+    assert len(S.HOSTILE) >= 30  # the README's count ("grades 30 such notebooks")
     graded = batches[HOSTILE_ON]
     a, full = HOSTILE_ON, _full(graded)
     first = S.FIRST_PART[a][1]

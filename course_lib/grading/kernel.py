@@ -22,9 +22,16 @@ graceful shutdown handshake (the autograder kills the kernel: nothing it holds i
 *kernel zygote* (:class:`KernelZygote`, the same idea as the sandbox's zygote in
 :mod:`course_lib.grading.sandbox`) imports them and forks one kernel per submission
 (:class:`ForkedProvisioner`); the fork then applies the policy exactly as a freshly started kernel does.  If
-the zygote cannot be used, the kernel is started as a plain process.  The audit hook is installed once
-ipykernel is imported — no submitted code runs before that — so the hundreds of files that imports open do
-not each go through it.
+the zygote cannot be used, the kernel is started as a plain process (with the OS sandbox: in a box of its
+own).  The audit hook is installed once ipykernel is imported — no submitted code runs before that — so the
+hundreds of files that imports open do not each go through it.
+
+**The OS sandbox.**  Where bubblewrap works (:mod:`course_lib.grading.box`), the kernel zygote runs in a box
+whose only host folder is the worker's exchange folder (the submission's working copy): the kernel's ZMQ
+sockets are Unix sockets there (``transport="ipc"``: the box has no network), its pid lives in the box's PID
+namespace (the zygote sends the worker a pidfd of each kernel, and the kernel is never signalled as a host
+process group), and :meth:`KernelZygote.sweep` kills whatever a submission left running before the next one
+arrives.
 """
 
 from __future__ import annotations

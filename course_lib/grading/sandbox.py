@@ -20,6 +20,11 @@ single-threaded helper process that has imported NumPy once — which forks one 
 
 The judge (:mod:`course_lib.grading.judge`) loads the arrays with ``allow_pickle=False`` and compares them
 in the trusted process, so nothing the student's code does to NumPy or to the checker can change a verdict.
+
+The audit hook is the second layer.  The first is the OS sandbox (:mod:`course_lib.grading.box`): the zygote
+runs in a bubblewrap box where the repository, the course root and the oracles' folder are not mounted at all
+(the oracles arrive as source in the request, :func:`oracle_sources`, read over the zygote's stdin — no request
+file is ever written), and after each child the zygote kills whatever the child left running in the box.
 """
 
 from __future__ import annotations

@@ -253,6 +253,13 @@ def hostile(root: Path, assignment: str, kind: str):
                 cell.execution_count = 1
         src = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
         return _replace_solution(nb, grade_id, src.split("\n")[0] + "\n    return 0, None\n")
+    if kind == "gives itself more points":
+        # every grade cell's metadata says 100 points: the gradebook's points are what count
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                meta["points"] = 100
+        return nb
     if kind == "fakes its training curve":
         # a loss curve that falls as a trained one would (log V * exp(-t/30)) and parameters never trained
         fake = ("def train_char_lm(text, hidden_size, seq_len, num_steps, lr, seed):\n"
@@ -290,6 +297,7 @@ HOSTILE = {
     "symlinks out of its folder": [], "reads environment variables for paths": [], "network": [],
     "fork bomb": [], "leaves a daemon": [], "faked outputs": ["first"],
     "fakes its training curve": ["train_char_lm"],  # (bptt only: the hostile batch is graded on bptt)
+    "gives itself more points": [],
 }
 # the port of a TCP listener on the grader's machine that the "network" submission tries to reach (set by
 # the test that builds the submissions)
