@@ -58,16 +58,43 @@ def test_equal_aspect_circle_is_round():
     assert width == pytest.approx(height, rel=0.01)
 
 
-def test_legend_avoids_the_data():
+def test_legend_sits_above_the_axes_and_never_covers_the_data():
     p = Panel(xlim=(0, 1), ylim=(0, 1))
     x = np.linspace(0, 1, 200)
-    p.line(x, 1 - x, "falling")  # top-left to bottom-right: the free corners are top-right and bottom-left
-    root = _parse(render_svg([p], 400, 300))
+    for k in range(6):  # enough entries for two rows in a narrow panel
+        p.line(x, (1 - x) * (k + 1) / 6, f"falling line number {k}")
+    other = Panel(xlim=(0, 1), ylim=(0, 1), legend=False)
+    other.line(x, x)
+    root = _parse(render_svg([p, other], 600, 300))
     ax, ay, aw, ah = _axes_box(root)
-    box = root.findall(".//s:rect", NS)[-1]
-    cx = float(box.get("x")) + float(box.get("width")) / 2
-    cy = float(box.get("y")) + float(box.get("height")) / 2
-    assert (cx > ax + aw / 2) == (cy < ay + ah / 2)
+    labels = [t for t in root.iterfind(".//s:text", NS) if t.get("class") == "course-legend"]
+    assert [t.text for t in labels] == [f"falling line number {k}" for k in range(6)]
+    ys = sorted({float(t.get("y")) for t in labels})
+    assert len(ys) >= 2 and max(ys) < ay  # several rows, all of them above the axes
+    assert all(ax <= float(t.get("x")) < ax + aw for t in labels)
+    boxes = [r for r in root.iterfind(".//s:g/s:rect", NS) if r.get("fill") == "white"]
+    assert len(boxes) == 2 and float(boxes[0].get("y")) == float(boxes[1].get("y"))  # the row's axes line up
+
+
+def test_values_beyond_the_range_are_marked_off_scale():
+    p = Panel(logy=True, xlim=(1, 8), yrange=(1e-30, 1e30))
+    y = np.array([1e0, 1e10, 1e20, 1e30, np.inf, np.nan, 1e-5, 1e-30])  # 1e30, inf, NaN above; 1e-30 below
+    p.line(np.arange(1, 9), y, "norm")
+    np.testing.assert_array_equal(p.off_scale()["norm"], [0, 0, 0, 1, 1, 1, 0, -1])
+    root = _parse(render_svg([p], 500, 300))
+    marks = [m for m in root.iterfind(".//s:polygon", NS) if m.get("class") == "course-offscale"]
+    assert [m.get("data-sign") for m in marks] == ["+1", "-1"]  # one triangle where each off-scale run starts
+    ax, ay, aw, ah = _axes_box(root)
+    up = np.array([[float(v) for v in pt.split(",")] for pt in marks[0].get("points").split()])
+    assert up[2, 1] < up[0, 1] and ay <= up[:, 1].min() and up[:, 1].max() <= ay + ah  # points up, inside
+    notes = [t.text for t in root.iterfind(".//s:text", NS) if t.get("class") == "course-offscale-note"]
+    assert notes and "off scale" in notes[0] and "1e30" in notes[0]
+    data = [pl for pl in root.iterfind(".//s:polyline", NS) if pl.get("class") is None]
+    drawn = np.concatenate([[float(v.split(",")[1]) for v in pl.get("points").split()] for pl in data])
+    assert drawn.size == 4  # only the in-range values are drawn as data, the off-scale ones are not
+    plain = Panel(logy=True)
+    plain.line([1, 2], [1.0, 1e40], "no range")
+    assert "course-offscale" not in render_svg([plain]) and not plain.off_scale()["no range"].any()
 
 
 def test_nice_ticks_and_bad_input():

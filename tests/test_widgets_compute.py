@@ -5,6 +5,7 @@ import html
 import re
 from pathlib import Path
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 import torch
@@ -459,6 +460,29 @@ def test_live_explorer_updates_only_what_changed():
                                                                              1e-30, 1e30))
     bundle = w._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["text/html"].count("<svg") == 2
+    assert " ms" not in w.status.value and w.last_update_ms > 0  # timings are for developers, not in the view
+
+
+def test_explorer_status_follows_the_measure_and_marks_off_scale_values():
+    w = VanishingGradientExplorer(cells=("tanh", "linear"), T=40, H=6, trace_T=10, trace_steps=3)
+    assert "‖∂L/∂h₁‖" in w.status.value and "‖∂h_T/∂h₁‖₂" not in w.status.value
+    assert [c for c, b in w.cell_buttons.items() if b.value] == ["tanh", "linear"]
+    assert all(isinstance(b, widgets.Checkbox) for b in w.cell_buttons.values())  # on/off shown by a tick
+    w.norm.value = "spectral"
+    assert "‖∂h_T/∂h₁‖₂" in w.status.value and "‖∂L/∂h₁‖" not in w.status.value
+    spectral = gradient_norms_through_time("tanh", 40, 6, 1.0, 0.0, 0, norm="spectral")[0]
+    assert f"Elman tanh: ‖∂h_T/∂h₁‖₂ = {spectral:.2e}" in w.status.value
+    for c in ("tanh", "linear"):
+        w.cell_buttons[c].value = False
+    assert "no cell type shown" in w.status.value
+    w.cell_buttons["linear"].value = True
+    w.radius.value, w.T.value = 3.0, 300  # a linear RNN at rho = 3 over 300 steps: 3^299 ~ 1e142
+    g = w.panels()[0][0]
+    assert g.off_scale()["Elman linear"].any() and not g.off_scale()["Elman linear"][-1]  # t = T is in range
+    assert "course-offscale" in w.svg_gradients.value and "off scale" in w.svg_gradients.value
+    w.radius.value = 1.0
+    w.T.value = 100
+    assert "course-offscale" not in w.svg_gradients.value
 
 
 def test_live_viewer_and_static_viewer(char_lm):
@@ -480,6 +504,13 @@ def test_live_viewer_and_static_viewer(char_lm):
     assert v.find_units() == [] and "ZeroDivisionError" in v.results.value
     gru_view = CellActivationViewer(RNNLM(len(vocab), 8, 5, cell="gru").double(), vocab, text)
     assert [v for _, v in gru_view.kind.options] == ["hidden"] and "course-activations" in gru_view.view.value
+    opened = CellActivationViewer(model, vocab, text, unit=9)  # the slider must not clamp it to 1
+    assert opened.unit.value == 9 and "unit 9 " in opened.view.value
+    quoted = CellActivationViewer(model, vocab, text.replace('"', ""), feature="inside quotes")
+    assert quoted.find_units() == [] and "constant" in quoted.results.value
+    assert 'no double quote' in quoted.results.value
+    quoted.preset.value = "position in line"
+    assert quoted.find_units() and "constant" not in quoted.results.value
     static = cell_activation_viewer(model, vocab, long_text, unit=3, page_size=200)
     assert isinstance(static, StaticView) and _visible_text(static.html) == long_text[:200]
 

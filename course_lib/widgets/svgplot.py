@@ -9,7 +9,9 @@ decoding in the browser).
 
 Supported, because the widgets need exactly that: lines (solid, dashed, dotted), markers (circle, square), scatter
 points, horizontal reference lines, linear or base-10 log y-axes with "nice" ticks, an equal-aspect option
-(eigenvalues against the unit circle), a title, axis labels and a legend placed in the emptiest corner.
+(eigenvalues against the unit circle), a title, axis labels, a legend in rows *above* the axes (it never covers
+a curve) and off-scale marks: with ``Panel(yrange=(lo, hi))`` a value beyond the range is drawn at its edge as a
+dotted run with a triangle pointing out of the range, and the panel says "off scale".
 """
 
 from __future__ import annotations
@@ -65,7 +67,11 @@ class Series:
 class Panel:
     """One set of axes. Add data with :meth:`line`, :meth:`scatter`, :meth:`hline`; ``logy`` draws the y-axis in
     decades (non-positive values are left out); ``xlim``/``ylim`` default to the data range (log: padded by a
-    factor of 5, as the explorer's matplotlib version did); ``equal`` gives both axes the same scale."""
+    factor of 5, as the explorer's matplotlib version did); ``equal`` gives both axes the same scale.
+
+    ``yrange = (lo, hi)``: the values the plot can show. A value ``>= hi`` (or NaN, +inf) or ``<= lo`` is *off
+    scale*: drawn at the edge of the range as a dotted run starting with a triangle (pointing up above ``hi``, down
+    below ``lo``), never as a plain flat line that looks like data; :meth:`off_scale` lists them."""
 
     title: str = ""
     xlabel: str = ""
@@ -75,6 +81,7 @@ class Panel:
     ylim: tuple[float, float] | None = None
     equal: bool = False
     legend: bool = True
+    yrange: tuple[float, float] | None = None
     series: list[Series] = field(default_factory=list)
     hlines: list[tuple[float, str, str, str | None]] = field(default_factory=list)
 
@@ -97,10 +104,24 @@ class Panel:
         """``{label: y}`` of the labelled series (what the tests compare with the compute functions)."""
         return {s.label: s.y for s in self.series if s.label}
 
+    def off_scale(self) -> dict[str, np.ndarray]:
+        """``{label: sign}`` per labelled series: +1 where a value is above ``yrange`` (or NaN/+inf), -1 below,
+        0 inside (all 0 without ``yrange``)."""
+        return {s.label: self._off(s.y) for s in self.series if s.label}
+
+    def _off(self, y: np.ndarray) -> np.ndarray:
+        if self.yrange is None:
+            return np.zeros(len(y), dtype=int)
+        lo, hi = self.yrange
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isnan(y) | (y >= hi), 1, np.where(y <= lo, -1, 0))
+
     # ---------------------------------------------------------------- limits
     def _limits(self) -> tuple[tuple[float, float], tuple[float, float]]:
         xs = np.concatenate([s.x for s in self.series]) if self.series else np.zeros(1)
         ys = np.concatenate([s.y for s in self.series] + [np.array([h[0] for h in self.hlines])])
+        if self.yrange is not None:
+            ys = np.clip(np.nan_to_num(ys, nan=self.yrange[1]), *self.yrange)
         if self.logy:
             ys = ys[ys > 0]
         xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
@@ -140,9 +161,38 @@ def _fmt(v: float) -> str:
     return f"{v:g}"
 
 
-def _panel_svg(p: Panel, x0: float, y0: float, w: float, h: float) -> list[str]:
-    """SVG elements of one panel inside the box (x0, y0, w, h) of the figure."""
-    ml, mr, mt, mb = 62, 10, 24, 38  # margins: tick labels + y label, right, title, tick labels + x label
+_ML, _MR, _MT, _MB = 62, 10, 24, 38  # margins: tick labels + y label, right, title, tick labels + x label
+_LEGEND_ROW = 14  # pixels per legend row (above the axes)
+
+
+def _legend_items(p: Panel) -> list[tuple[str, str, str | None, str | None, float]]:
+    items = [(s.label, s.color, s.linestyle, s.marker, s.alpha) for s in p.series if s.label]
+    items += [(label, colour, style, None, 1.0) for _y, colour, style, label in p.hlines if label]
+    return items if p.legend else []
+
+
+def _legend_layout(p: Panel, aw: float) -> list[tuple[int, float]]:
+    """``(row, x offset)`` of each legend item, laid out left to right in rows at most ``aw`` pixels wide."""
+    out, row, x = [], 0, 0.0
+    for label, *_ in _legend_items(p):
+        iw = 34 + 6.0 * len(label)
+        if x > 0 and x + iw > aw:
+            row, x = row + 1, 0.0
+        out.append((row, x))
+        x += iw + 8
+    return out
+
+
+def _legend_rows(p: Panel, w: float) -> int:
+    lay = _legend_layout(p, w - _ML - _MR)
+    return lay[-1][0] + 1 if lay else 0
+
+
+def _panel_svg(p: Panel, x0: float, y0: float, w: float, h: float, legend_rows: int | None = None) -> list[str]:
+    """SVG elements of one panel inside the box (x0, y0, w, h) of the figure; the legend takes ``legend_rows``
+    rows above the axes (default: as many as it needs; a row of panels passes its maximum, so axes line up)."""
+    rows = _legend_rows(p, w) if legend_rows is None else legend_rows
+    ml, mr, mt, mb = _ML, _MR, _MT + _LEGEND_ROW * rows + (4 if rows else 0), _MB
     ax, ay, aw, ah = x0 + ml, y0 + mt, w - ml - mr, h - mt - mb
     (xa, xb), (ya, yb) = p._limits()
     if p.logy:
@@ -195,10 +245,29 @@ def _panel_svg(p: Panel, x0: float, y0: float, w: float, h: float) -> list[str]:
             dash = _DASH.get(style)
             out.append(f"<line x1='{ax:.1f}' y1='{Y:.1f}' x2='{ax + aw:.1f}' y2='{Y:.1f}' stroke='{_colour(colour)}'"
                        + (f" stroke-dasharray='{dash}'" if dash else "") + "/>")
+    marks = []
     for s in p.series:
-        X, Y = px(s.x), py(s.y)
+        off = p._off(s.y)
+        y_in = s.y if p.yrange is None else np.clip(np.nan_to_num(s.y, nan=p.yrange[1]), *p.yrange)
+        X, Y = px(s.x), py(np.where(off == 0, y_in, np.nan))
         ok = np.isfinite(X) & np.isfinite(Y)
         colour, op = _colour(s.color), (f" opacity='{s.alpha:g}'" if s.alpha < 1 else "")
+        if off.any():  # off scale: a dotted run along the edge of the range, a triangle where each run starts
+            Ye = py(y_in)
+            for sign in (1, -1):
+                run = off == sign
+                starts = np.flatnonzero(run & ~np.r_[False, run[:-1]])
+                ends = np.flatnonzero(run & ~np.r_[run[1:], False])
+                for a, b in zip(starts, ends):
+                    lo_k, hi_k = max(a - 1, 0), b  # join the last in-range point to the edge
+                    pts = " ".join(f"{u:.1f},{v:.1f}" for u, v in zip(X[lo_k:hi_k + 1], Ye[lo_k:hi_k + 1]))
+                    out.append(f"<polyline class='course-offscale-run' points='{pts}' fill='none' stroke='{colour}' "
+                               f"stroke-width='1' stroke-dasharray='1.5,3'{op}/>")
+                    tx, ty = float(X[a]), float(Ye[a]) + (5 if sign > 0 else -5)  # inside the frame
+                    tip = ty - 7 * sign
+                    marks.append(f"<polygon class='course-offscale' data-sign='{sign:+d}' points='{tx - 5:.1f},"
+                                 f"{ty:.1f} {tx + 5:.1f},{ty:.1f} {tx:.1f},{tip:.1f}' fill='{colour}' "
+                                 "stroke='#000' stroke-width='0.6'/>")
         if s.linestyle is not None:
             # a polyline per run of finite points: a NaN (or a non-positive value on a log axis) breaks the line
             breaks = np.flatnonzero(np.diff(ok.astype(int)) != 0) + 1
@@ -218,6 +287,11 @@ def _panel_svg(p: Panel, x0: float, y0: float, w: float, h: float) -> list[str]:
                 else:
                     out.append(f"<circle cx='{a:.1f}' cy='{b:.1f}' r='{r:.1f}' fill='{colour}'{op}/>")
     out.append("</g>")
+    out.extend(marks)
+    if marks:
+        lo, hi = p.yrange
+        out.append(f"<text class='course-offscale-note' x='{ax + aw - 4:.1f}' y='{ay + ah - 5:.1f}' font-size='10' "
+                   f"text-anchor='end' fill='#000'>▲ ▼ off scale: beyond {_fmt(hi)} or below {_fmt(lo)}</text>")
     # labels
     esc = html.escape
     out.append(f"<text x='{ax + aw / 2:.1f}' y='{y0 + 15:.1f}' font-size='12' text-anchor='middle'>"
@@ -226,40 +300,30 @@ def _panel_svg(p: Panel, x0: float, y0: float, w: float, h: float) -> list[str]:
                f"{esc(p.xlabel)}</text>")
     out.append(f"<text transform='translate({x0 + 13:.1f},{ay + ah / 2:.1f}) rotate(-90)' font-size='11' "
                f"text-anchor='middle'>{esc(p.ylabel)}</text>")
-    out.extend(_legend(p, px, py, ax, ay, aw, ah))
+    out.extend(_legend(p, ax, ay, aw, rows))
     out.append("</g>")
     return out
 
 
-def _legend(p: Panel, px, py, ax, ay, aw, ah) -> list[str]:
-    """The legend box, in the corner of the axes that covers the fewest data points."""
-    items = [(s.label, s.color, s.linestyle, s.marker, s.alpha) for s in p.series if s.label]
-    items += [(label, colour, style, None, 1.0) for _y, colour, style, label in p.hlines if label]
-    if not (p.legend and items):
+def _legend(p: Panel, ax: float, ay: float, aw: float, rows: int) -> list[str]:
+    """The legend, in ``rows`` rows between the title and the axes: it never covers the data."""
+    items = _legend_items(p)
+    if not items:
         return []
-    lw = 34 + 6.2 * max(len(i[0]) for i in items)
-    lh = 6 + 14 * len(items)
-    pts = [(px(s.x), py(s.y)) for s in p.series]
-    corners = [(ax + aw - lw - 6, ay + 6), (ax + 6, ay + 6), (ax + aw - lw - 6, ay + ah - lh - 6),
-               (ax + 6, ay + ah - lh - 6)]
-
-    def covered(c):
-        return sum(int(np.sum((X >= c[0]) & (X <= c[0] + lw) & (Y >= c[1]) & (Y <= c[1] + lh))) for X, Y in pts)
-
-    lx, ly = min(corners, key=covered)
-    out = [f"<rect x='{lx:.1f}' y='{ly:.1f}' width='{lw:.1f}' height='{lh:.1f}' fill='white' fill-opacity='0.8' "
-           "stroke='#ccc'/>"]
-    for k, (label, colour, style, marker, alpha) in enumerate(items):
-        yy = ly + 11 + 14 * k
+    out = []
+    top = ay - _LEGEND_ROW * rows - 2
+    for (label, colour, style, marker, alpha), (row, dx) in zip(items, _legend_layout(p, aw)):
+        lx, yy = ax + dx, top + _LEGEND_ROW * row + 7
         c = _colour(colour)
         if style is not None:
             dash = _DASH.get(style)
-            out.append(f"<line x1='{lx + 5:.1f}' y1='{yy:.1f}' x2='{lx + 27:.1f}' y2='{yy:.1f}' stroke='{c}' "
+            out.append(f"<line x1='{lx + 2:.1f}' y1='{yy:.1f}' x2='{lx + 26:.1f}' y2='{yy:.1f}' stroke='{c}' "
                        "stroke-width='2'" + (f" stroke-dasharray='{dash}'" if dash else "")
                        + (f" opacity='{alpha:g}'" if alpha < 1 else "") + "/>")
         if marker is not None:
-            out.append(f"<circle cx='{lx + 16:.1f}' cy='{yy:.1f}' r='2.5' fill='{c}'/>")
-        out.append(f"<text x='{lx + 31:.1f}' y='{yy + 3.5:.1f}' font-size='10'>{html.escape(label)}</text>")
+            out.append(f"<circle cx='{lx + 14:.1f}' cy='{yy:.1f}' r='2.5' fill='{c}'/>")
+        out.append(f"<text class='course-legend' x='{lx + 30:.1f}' y='{yy + 3.5:.1f}' font-size='10'>"
+                   f"{html.escape(label)}</text>")
     return out
 
 
@@ -269,7 +333,8 @@ def render_svg(panels: list[Panel], width: int = 1000, height: int = 330, css_cl
     if not panels:
         raise ValueError("render_svg needs at least one panel")
     w = width / len(panels)
-    body = [e for k, p in enumerate(panels) for e in _panel_svg(p, k * w, 0.0, w, float(height))]
+    rows = max(_legend_rows(p, w) for p in panels)  # the same top margin for the whole row
+    body = [e for k, p in enumerate(panels) for e in _panel_svg(p, k * w, 0.0, w, float(height), rows)]
     cls = f" class='{html.escape(css_class)}'" if css_class else ""
     return (f"<svg{cls} xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' "
             f"style='width:100%;max-width:{width}px;height:auto' {_FONT}>" + "".join(body) + "</svg>")

@@ -42,8 +42,9 @@ __all__ = [
 ]
 
 COLOURS = {"tanh": "C0", "relu": "C1", "linear": "C2", "lstm": "C3", "gru": "C4"}
-FLOOR, CEIL = 1e-30, 1e30  # display range of the log plots (0 and inf are drawn at the edges)
+FLOOR, CEIL = 1e-30, 1e30  # display range of the log plots; beyond it a value is marked off scale (svgplot)
 NORMS = {"loss": "‖∂L/∂h_t‖, L = u·h_T", "spectral": "‖∂h_T/∂h_t‖₂ (full Jacobian)"}
+NORMS_AT_1 = {"loss": "‖∂L/∂h₁‖", "spectral": "‖∂h_T/∂h₁‖₂"}  # what the status line reports per cell
 ROW_WIDTH, ROW_HEIGHT = 1000, 330  # pixels of one row of two panels
 
 
@@ -71,14 +72,14 @@ def gradient_panels(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, ra
     """Panels 1-2: gradient norms against t (log scale) and the eigenvalues of ``W_h`` against the unit circle.
 
     Returns ``(panel_gradients, panel_eigenvalues, summary)`` with ``summary = {cell: ||dL/dh_1||}`` (the gradient
-    that reaches the first state) for the cells drawn. Plotted values are clipped to [1e-30, 1e30] (0 and inf are
-    drawn at the edges).
+    that reaches the first state, in the chosen measure) for the cells drawn. Plotted values are clipped to
+    [1e-30, 1e30]; the panels' ``yrange`` marks the clipped ones off scale (a triangle at the edge).
     """
     cells = [c for c in CELLS if c in set(cells)]
     t = np.arange(1, T + 1)
     summary: dict = {}
     g = Panel(title=f"Gradient reaching h_t from step T = {T} (H = {H})", xlabel="t", ylabel=NORMS[norm], logy=True,
-              xlim=(1, T))
+              xlim=(1, T), yrange=(FLOOR, CEIL))
     g.hline(1.0, color="0.85")
     g.line(t, _shown(radius ** (T - t).astype(float)), f"ρ^(T−t), ρ = {radius:.2f}", color="0.6", linewidth=1,
            linestyle="--")
@@ -108,7 +109,7 @@ def clipping_panels(H: int = 64, radius: float = 1.0, threshold: float = 5.0, se
     tr = clipping_trace(trace_T, H, radius, threshold, seed, steps=trace_steps, init=init)
     u = np.arange(1, trace_steps + 1)
     c = Panel(title=f"Norm clipping, tanh RNN (T = {trace_T}, ρ = {radius:.2f})", xlabel="SGD update",
-              ylabel="gradient norm", logy=True)
+              ylabel="gradient norm", logy=True, yrange=(FLOOR, CEIL))
     c.line(u, _shown(tr["norm_plain"]), "no clipping: ‖g‖", color="C3", marker="o")
     c.line(u, _shown(tr["norm_clipped"]), "clipped run: ‖g‖ before", color="C0", linestyle="--", marker="s",
            alpha=0.5)
@@ -142,14 +143,15 @@ def explorer_svg(**kwargs) -> tuple[str, dict]:
     return "".join(render_svg(panels[k:k + 2], ROW_WIDTH, ROW_HEIGHT) for k in (0, 2)), summary
 
 
-def _summary_html(summary: dict, radius: float, ms: float | None = None) -> str:
-    parts = [f"{CELL_LABELS[c]}: ‖∂L/∂h₁‖ = {summary[c]:.2e}" for c in CELLS if c in summary]
+def _summary_html(summary: dict, radius: float, norm: str = "loss") -> str:
+    """The status line: per cell shown, the gradient that reaches h_1 in the chosen measure (its label follows
+    ``norm``), and whether the unclipped run exploded. No timings: those are in ``last_update_ms``."""
+    shown = [c for c in CELLS if c in summary]
+    parts = [f"{CELL_LABELS[c]}: {NORMS_AT_1[norm]} = {summary[c]:.2e}" for c in shown] or ["no cell type shown"]
     tr = summary["clipping"]
     blew_up = np.isnan(tr["loss_plain"]).any() or np.nanmax(tr["loss_plain"]) > tr["loss_plain"][0] or \
         np.nanmax(tr["norm_plain"]) > 1e3 * max(1.0, np.nanmin(tr["norm_plain"]))
     parts.append("unclipped run " + ("exploded" if blew_up else "stayed stable"))
-    if ms is not None:
-        parts.append(f"update {ms:.0f} ms")
     return f"<div style='font-size:90%'>ρ = {radius:.2f} · " + " · ".join(parts) + "</div>"
 
 
@@ -161,7 +163,7 @@ class VanishingGradientExplorer(widgets.VBox):
     """The live explorer: controls on top, then two ``HTML`` widgets holding one SVG row each, ``svg_gradients``
     (panels 1-2) and ``svg_clipping`` (panels 3-4).
 
-    Controls (attributes): ``cell_buttons`` (one toggle per cell type), ``radius``, ``T``, ``H``,
+    Controls (attributes): ``cell_buttons`` (one check box per cell type: ticked = drawn), ``radius``, ``T``, ``H``,
     ``forget_bias``, ``threshold``, ``seed``, ``init``, ``norm``. Sliders update on release, and a change redraws
     only the panels that depend on it (the threshold only the clipping panels; T, the cells, the forget-gate bias
     and the measure only the gradient panels). ``panels()`` returns the four panels (data);
@@ -171,10 +173,11 @@ class VanishingGradientExplorer(widgets.VBox):
     def __init__(self, cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, radius: float = 1.0,
                  forget_bias: float = 1.0, threshold: float = 5.0, seed: int = 0, init: str = "orthogonal",
                  norm: str = "loss", trace_T: int = 40, trace_steps: int = 12) -> None:
-        style = {"description_width": "150px"}
-        lay = widgets.Layout(width="430px")
-        self.cell_buttons = {c: widgets.ToggleButton(value=c in cells, description=CELL_LABELS[c],
-                                                     layout=widgets.Layout(width="110px")) for c in CELLS}
+        style = {"description_width": "140px"}
+        lay = widgets.Layout(width="400px", max_width="100%")
+        self.cell_buttons = {c: widgets.Checkbox(value=c in cells, description=CELL_LABELS[c], indent=False,
+                                                 layout=widgets.Layout(width="auto", margin="0 14px 0 0"))
+                             for c in CELLS}
         self.radius = widgets.FloatSlider(value=radius, min=0.5, max=3.0, step=0.05, description="spectral radius ρ",
                                           continuous_update=False, style=style, layout=lay)
         self.T = widgets.IntSlider(value=T, min=5, max=300, step=5, description="sequence length T",
@@ -199,13 +202,19 @@ class VanishingGradientExplorer(widgets.VBox):
         self.status = widgets.HTML()
         self.last_update_ms = float("nan")
         self._summary: dict = {}
+        wrap = widgets.Layout(flex_flow="row wrap", width="100%")  # two columns when there is room, else one
         controls = widgets.HBox([
-            widgets.VBox([self.radius, self.T, self.H, self.forget_bias]),
+            widgets.VBox([self.radius, self.T, self.H, self.forget_bias], layout=widgets.Layout(margin="0 12px 0 0")),
             widgets.VBox([self.threshold, self.seed, self.init, self.norm]),
-        ])
-        figures = widgets.VBox([self.svg_gradients, self.svg_clipping])
+        ], layout=wrap)
+        controls.add_class("course-explorer-controls")
+        figures = widgets.VBox([self.svg_gradients, self.svg_clipping], layout=widgets.Layout(width="100%"))
         figures.add_class("course-explorer-figures")
-        super().__init__([widgets.HBox(list(self.cell_buttons.values())), controls, self.status, figures])
+        cells_row = widgets.HBox([widgets.HTML("<b>cells drawn:</b>", layout=widgets.Layout(margin="0 10px 0 0")),
+                                  *self.cell_buttons.values()], layout=wrap)
+        cells_row.add_class("course-explorer-cells")
+        self.status.add_class("course-explorer-status")
+        super().__init__([cells_row, controls, self.status, figures], layout=widgets.Layout(max_width="100%"))
         self.add_class("course-vanishing-explorer")
         for b in self.cell_buttons.values():
             b.observe(lambda _c: self.update(("cells",)), names="value")
@@ -240,7 +249,7 @@ class VanishingGradientExplorer(widgets.VBox):
             self.status.value = f"<pre style='color:#b00'>{html.escape(f'{type(err).__name__}: {err}')}</pre>"
             return
         self.last_update_ms = (time.perf_counter() - start) * 1e3
-        self.status.value = _summary_html(self._summary, self.radius.value, self.last_update_ms)
+        self.status.value = _summary_html(self._summary, self.radius.value, self.norm.value)
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget view plus both rows of panels as HTML, for renderers without a widget manager."""
@@ -258,6 +267,6 @@ def vanishing_gradient_explorer(static: bool | None = None, **kwargs):
     if want_static(static):
         panels, summary = explorer_panels(**kwargs)
         rows = "".join(render_svg(panels[k:k + 2], ROW_WIDTH, ROW_HEIGHT) for k in (0, 2))
-        return StaticView(html=_summary_html(summary, kwargs.get("radius", 1.0)) + rows,
+        return StaticView(html=_summary_html(summary, kwargs.get("radius", 1.0), kwargs.get("norm", "loss")) + rows,
                           title="Vanishing-gradient explorer", data=panels)
     return VanishingGradientExplorer(**kwargs)

@@ -38,16 +38,30 @@ from course_lib.widgets.activations import (
 )
 
 __all__ = [
-    "CellActivationViewer", "SentimentNeuronView", "cell_activation_viewer", "compile_feature", "load_char_lm",
+    "CellActivationViewer", "SentimentNeuronView", "cell_activation_viewer", "compile_feature", "constant_feature_note",
+    "load_char_lm",
     "draw_class_histogram", "load_reviews", "sentiment_histogram", "sentiment_neuron_view",
 ]
 
 FEATURE_SOURCES = {
-    "inside quotes": "lambda text, i: text.count('\"', 0, i) % 2 == 1 or text[i] == '\"'",
-    "inside parentheses": "lambda text, i: text.count('(', 0, i + 1) - text.count(')', 0, i)",
     "position in line": "lambda text, i: i - (text.rfind('\\n', 0, i) + 1)",
     "vowel": "lambda text, i: text[i].lower() in 'aeiou'",
+    "end of a word": "lambda text, i: text[i].isalpha() and (i + 1 == len(text) or not text[i + 1].isalpha())",
+    "inside quotes": "lambda text, i: text.count('\"', 0, i) % 2 == 1 or text[i] == '\"'",
+    "inside parentheses": "lambda text, i: text.count('(', 0, i + 1) - text.count(')', 0, i)",
 }
+
+
+def constant_feature_note(f: np.ndarray, feature: str = "") -> str:
+    """A warning (HTML) when the feature values ``f`` (L,) are all equal — no unit can correlate with a constant,
+    so every r would be 0 — else ``""``. Names the missing character for the quote and bracket presets."""
+    if f.size and np.ptp(f) > 0:
+        return ""
+    why = {"inside quotes": ' (the text has no double quote <code>"</code>)',
+           "inside parentheses": " (the text has no bracket <code>(</code>)"}.get(feature, "")
+    return (f"<div class='course-feature-warning' style='color:#b00'>The feature is constant on these {f.size} "
+            f"characters{why}: no unit can correlate with it, so r = 0 for every unit. Pick another feature or "
+            "paste a text that has what it looks for.</div>")
 
 
 def compile_feature(source: str) -> Callable[[str, int], float]:
@@ -116,48 +130,62 @@ def load_char_lm(path, map_location: str = "cpu"):
 # ----------------------------------------------------------------------------------- activation viewer
 def _units_table(ranked: list[tuple[int, float]]) -> str:
     """A compact HTML table of ``[(unit, r)]``."""
-    cell = "style='padding:0 10px;line-height:1.3'"
-    rows = "".join(f"<tr><td {cell}>{u}</td><td {cell}>{r:+.3f}</td></tr>" for u, r in ranked)
-    return (f"<table class='course-units' style='border-collapse:collapse'><tr><th {cell}>unit</th>"
-            f"<th {cell}>r</th></tr>{rows}</table>")
+    cell = "style='padding:0 7px;line-height:1.3;text-align:right'"
+    units = "".join(f"<td {cell}>{u}</td>" for u, _ in ranked)
+    rs = "".join(f"<td {cell}>{r:+.2f}</td>" for _, r in ranked)
+    return (f"<table class='course-units' style='border-collapse:collapse'><tr><th {cell}>unit</th>{units}</tr>"
+            f"<tr><th {cell}>r</th>{rs}</tr></table>")
 
 
 class CellActivationViewer(widgets.VBox):
-    """Live viewer: text box, unit slider, cell/hidden toggle, page slider, and the "find units" search.
+    """Live viewer: unit and page sliders and the cell/hidden toggle on one row, the coloured page (scrolls inside
+    a box of ``view_height`` pixels), the "find units" search under it, and the text box last — compact, so the
+    controls and the search are on screen together.
 
     model: an RNNLM (with ``vocab``) or an MLSTMLM (``vocab=None``); text: what to show first. Activations
     are computed once per text and kind (one batched pass over the whole text); moving the unit or the page only
     re-renders at most ``page_size`` characters, so long texts stay responsive. ``find_units`` uses the first
-    ``feature_chars`` characters.
+    ``feature_chars`` characters and warns when the feature is constant there. The viewer opens on ``unit``.
     """
 
     def __init__(self, model, vocab=None, text: str = "", kind: str = "cell", unit: int = 0,
-                 page_size: int = 1500, feature: str = "inside quotes", feature_chars: int = 5000,
-                 top: int = 8) -> None:
+                 page_size: int = 1500, feature: str = "position in line", feature_chars: int = 5000,
+                 top: int = 8, view_height: int = 260) -> None:
         self.model, self.vocab, self.page_size = model, vocab, page_size
         self.feature_chars, self.top = feature_chars, top
         kinds = [("cell state c_t", "cell"), ("hidden state h_t", "hidden")]
         if not has_cell_state(model):  # GRU / Elman: hidden states only
             kinds, kind = kinds[1:], "hidden"
         self._acts: dict[str, np.ndarray] = {}
-        self.text = widgets.Textarea(value=text, description="text", continuous_update=False,
-                                     layout=widgets.Layout(width="95%", height="90px"))
-        self.kind = widgets.ToggleButtons(options=kinds, value=kind, description="state")
-        self.unit = widgets.IntSlider(value=unit, min=0, max=1, description="unit", continuous_update=False,
-                                      layout=widgets.Layout(width="520px"))
+        narrow = {"description_width": "50px"}
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
+        self.text = widgets.Textarea(value=text, description="text", continuous_update=False, style=narrow,
+                                     layout=widgets.Layout(width="98%", height="56px"))
+        self.kind = widgets.ToggleButtons(options=kinds, value=kind, description="state", style=narrow)
+        self.kind.style.button_width = "120px"
+        # max before value: a slider clamps its value to max, so max=1 here would open every viewer on unit 1
+        self.unit = widgets.IntSlider(value=unit, min=0, max=max(1, int(unit)), description="unit",
+                                      continuous_update=False, style=narrow, layout=widgets.Layout(width="340px"))
         self.page = widgets.IntSlider(value=0, min=0, max=0, description="page", continuous_update=False,
-                                      layout=widgets.Layout(width="520px"))
+                                      style=narrow, layout=widgets.Layout(width="260px"))
         self.feature = widgets.Textarea(value=FEATURE_SOURCES.get(feature, feature), description="feature",
-                                        layout=widgets.Layout(width="95%", height="48px"))
+                                        style=narrow, layout=widgets.Layout(width="98%", height="44px"))
         self.preset = widgets.Dropdown(options=["custom", *FEATURE_SOURCES], value=feature if feature in
-                                       FEATURE_SOURCES else "custom", description="examples")
+                                       FEATURE_SOURCES else "custom", description="examples",
+                                       layout=widgets.Layout(width="260px"), style={"description_width": "64px"})
         self.find = widgets.Button(description="Find units", button_style="info", icon="search")
         self.results = widgets.HTML()
-        self.view = widgets.HTML()
+        self.view = widgets.HTML(layout=widgets.Layout(max_height=f"{view_height}px", overflow="auto",
+                                                       width="98%", border="1px solid #ddd"))
         self.view.add_class("course-activation-text")
-        super().__init__([self.text, widgets.HBox([self.kind]), self.unit, self.page, self.view,
-                          widgets.HTML("<b>Find units</b> correlated with a feature <code>feature(text, i)</code>"),
-                          widgets.HBox([self.preset, self.find]), self.feature, self.results])
+        controls = widgets.HBox([self.unit, self.page, self.kind], layout=wrap)
+        controls.add_class("course-activation-controls")
+        search = widgets.HBox([widgets.HTML("<b>Find units</b> correlated with <code>feature(text, i)</code>:",
+                                            layout=widgets.Layout(margin="0 8px 0 0")), self.preset, self.find],
+                              layout=wrap)
+        search.add_class("course-activation-search")
+        super().__init__([controls, self.view, search, self.feature, self.results, self.text],
+                         layout=widgets.Layout(max_width="100%"))
         self.add_class("course-activation-viewer")
         self.text.observe(self._on_text, names="value")
         self.kind.observe(self._on_text, names="value")
@@ -184,6 +212,10 @@ class CellActivationViewer(widgets.VBox):
         except Exception as err:
             self.results.value = f"<pre style='color:#b00'>{html.escape(f'{type(err).__name__}: {err}')}</pre>"
             return []
+        warning = constant_feature_note(f, self.preset.value)
+        if warning:  # every r is 0: say why, and leave the unit where it is
+            self.results.value = warning
+            return []
         self.results.value = (_units_table(ranked) +
                               f"<div style='font-size:85%'>Pearson r over the first {len(f)} characters; "
                               f"showing unit {ranked[0][0]}.</div>")
@@ -209,6 +241,7 @@ class CellActivationViewer(widgets.VBox):
     def _on_preset(self, change) -> None:
         if change["new"] in FEATURE_SOURCES:
             self.feature.value = FEATURE_SOURCES[change["new"]]
+        self.results.value = ""
 
     def _render(self, _change=None) -> None:
         if not self.text.value or not self._acts:
@@ -232,7 +265,7 @@ class CellActivationViewer(widgets.VBox):
 
 
 def cell_activation_viewer(model, vocab=None, text: str = "", *, kind: str = "cell", unit: int = 0,
-                           page_size: int = 1500, feature: str = "inside quotes", static: bool | None = None,
+                           page_size: int = 1500, feature: str = "position in line", static: bool | None = None,
                            **kwargs):
     """The viewer for a notebook cell (see :class:`CellActivationViewer` for the arguments).
 
@@ -245,8 +278,10 @@ def cell_activation_viewer(model, vocab=None, text: str = "", *, kind: str = "ce
     f = feature_values(compile_feature(FEATURE_SOURCES.get(feature, feature)), text,
                        kwargs.get("feature_chars", 5000))
     ranked = rank_units(A[: len(f)], f, kwargs.get("top", 8))
-    body = activation_html(text, A[:, unit], 0, page_size, max_chars=page_size, title=f"unit {unit} ({kind})")
-    table = f"<p>Units most correlated with <code>{html.escape(feature)}</code>:</p>{_units_table(ranked)}"
+    state = "cell c_t" if kind == "cell" else "hidden h_t"
+    body = activation_html(text, A[:, unit], 0, page_size, max_chars=page_size, title=f"unit {unit} ({state})")
+    table = constant_feature_note(f, feature) or (
+        f"<p>Units most correlated with <code>{html.escape(feature)}</code>:</p>{_units_table(ranked)}")
     return StaticView(html=body + table, title="Cell-activation viewer")
 
 
