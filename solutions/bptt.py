@@ -204,8 +204,8 @@ check("bptt", "numerical_gradient", numerical_gradient, hidden=True)
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_gradcheck_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Now use it: compare your `rnn_backward`'s `dWh` with the numerical gradient of the loss
 # $L = \sum_{n,t,j} h_{n,t,j}\,\mathrm{dh}_{n,t,j}$ (whose gradient with respect to $h$ is `dh`). In float64 a
-# correct backward pass agrees to a relative error of about $10^{-8}$ or better; $10^{-2}$ means a bug.
-# (This cell is not graded.)
+# correct backward pass agrees to a relative error far below $10^{-6}$; an error around $10^{-2}$ means a
+# bug. Try the same for `dWx` and `dh0`. (This cell is not graded.)
 
 # %% nbgrader={"grade": false, "grade_id": "gradcheck_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
 rng = np.random.default_rng(0)
@@ -216,7 +216,7 @@ _, cache_c = rnn_forward(x_c, h0_c, Wx_c, Wh_c, b_c)
 dWh_c = rnn_backward(dh_c, cache_c)[3]
 dWh_num = numerical_gradient(lambda W: float(np.sum(rnn_forward(x_c, h0_c, Wx_c, W, b_c)[0] * dh_c)), Wh_c, 1e-5)
 rel = np.max(np.abs(dWh_c - dWh_num)) / max(np.max(np.abs(dWh_c) + np.abs(dWh_num)), 1e-12)
-print(f"relative error of dWh: {rel:.1e}")
+print(f"relative error of dWh: {rel:.1e} —", "agrees" if rel < 1e-6 else "look for a bug in rnn_backward")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_given", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Given: the output layer and the loss

@@ -431,8 +431,8 @@ check("gating", "first_symbol_task", first_symbol_task, hidden=True)
 # `sequence_classifier_loss(kind, x, y, params)` for `kind` in `"rnn"`, `"lstm"`, `"gru"`, with `params`
 # holding `Wx, Wh, b, Wy, by` and the initial state at zero. Run `rnn_forward` (given below), your
 # `lstm_forward` or your `gru_forward`; the gradient enters the recurrence at the last step only
-# (`dh[:, -1] = dscores @ Wy.T`, zero elsewhere), then the matching backward function does the rest. Return
-# `(loss, grads)` with `grads` a dict with the keys of `params`.
+# (`dh[:, -1]` = the gradient of the scores times `Wy.T`, zero elsewhere), then the matching backward
+# function does the rest. Return `(loss, grads)` with `grads` a dict with the keys of `params`.
 
 # %% nbgrader={"grade": false, "grade_id": "given_classifier", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def rnn_forward(x, h0, Wx, Wh, b):
