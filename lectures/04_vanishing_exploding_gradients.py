@@ -37,6 +37,7 @@ import inspect
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 
 from course_lib.agreement import (
     accuracy_by_attractors,
@@ -63,7 +64,7 @@ rng = np.random.default_rng(0)
 #
 # Take the Elman RNN of Lecture 3 in the course's row-vector layout,
 # $\mathbf{a}_t = \mathbf{x}_t W^x + \mathbf{h}_{t-1} W^h + \mathbf{b}$, $\mathbf{h}_t = g(\mathbf{a}_t)$
-# (deck 000 writes $\mathbf{h}^{(t)} = \sigma(\mathbf{W}_h\mathbf{h}^{(t-1)} + \mathbf{W}_e\mathbf{e}^{(t)} +
+# (texts with column vectors write $\mathbf{h}^{(t)} = \sigma(\mathbf{W}_h\mathbf{h}^{(t-1)} + \mathbf{W}_e\mathbf{e}^{(t)} +
 # \mathbf{b}_1)$ with column vectors, so its $\mathbf{W}_h$ is our $(W^h)^\top$). One step has the Jacobian
 #
 # $$\frac{\partial \mathbf{h}_k}{\partial \mathbf{h}_{k-1}} = \operatorname{diag}\big(g'(\mathbf{a}_k)\big)\,
@@ -210,17 +211,25 @@ assert curves[0][0] > 1 > curves[1][0] > curves[2][0], "more saturation, faster 
 # for an Elman $\tanh$ RNN, an LSTM and a GRU on the same inputs, with the line $\rho^{T-t}$ of a linear RNN; top
 # right, the eigenvalues of $W^h$ against the unit circle; bottom, a short SGD run with and without clipping
 # (next section). Things to try: move $\rho$ across 1 and watch the eigenvalues leave the circle; switch to the
-# Gaussian initialisation; raise the LSTM's forget-gate bias (next lecture). Headless, the cell shows a static
-# picture of the default settings.
+# Gaussian initialisation; raise the LSTM's forget-gate bias (next lecture); switch "measure" to the full
+# Jacobian $\lVert \partial\mathbf{h}_T / \partial\mathbf{h}_t \rVert_2$. It opens at $\rho = 1$ with the three
+# cells ticked, and the line under the controls gives, for each ticked cell, the gradient that reaches the first
+# state, $\lVert \partial L / \partial \mathbf{h}_1 \rVert$ (its label follows the measure). A value beyond
+# $10^{\pm 30}$ does not fit the plot: it is drawn as a dotted run along the edge with a triangle, marked "off
+# scale". Headless, the cell shows a static picture of the default settings.
 
 # %%
-vanishing_gradient_explorer(T=100, H=64, radius=1.0)
+explorer = vanishing_gradient_explorer(T=100, H=64, radius=1.0)
+display(explorer)
 
 # %%
 reach = {cell: gradient_norms_through_time(cell, T=100, H=64, radius=1.0, forget_bias=1.0)[0]
          for cell in ("tanh", "lstm", "gru")}  # ||dL/dh_1||, what reaches the first state (the explorer's numbers)
 print("gradient reaching h_1 from t = 100:", ", ".join(f"{c} {v:.1e}" for c, v in reach.items()))
 assert reach["tanh"] < 1e-6 * min(reach["lstm"], reach["gru"])
+status = explorer.status.value if hasattr(explorer, "status") else explorer.html  # live widget or static page
+assert "ρ = 1.00" in status and all(f"{label}: ‖∂L/∂h₁‖ = {reach[c]:.2e}" in status
+                                    for c, label in (("tanh", "Elman tanh"), ("lstm", "LSTM"), ("gru", "GRU")))
 
 # %% [markdown]
 # Even at $\rho = 1$ the $\tanh$ RNN passes on almost nothing over 100 steps; the gated cells, with a

@@ -19,7 +19,7 @@
 # cure: let the network decide, unit by unit and step by step, what to keep, what to write and what to show —
 # with **gates**.
 #
-# Plan: the gate, from a switch to a differentiable one; the LSTM in the two notations of the decks and in
+# Plan: the gate, from a switch to a differentiable one; the LSTM in two textbook notations and in
 # PyTorch's; the constant error carousel and the forget-gate bias; the LSTM's backward pass, checked numerically;
 # the GRU and its two placements of the reset gate; what a search over ten thousand architectures found
 # (Jozefowicz et al. 2015); and a trained character LSTM — its samples, and units that can be read.
@@ -37,6 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from IPython.display import display
 from torch import nn
 
 from course_lib.checkpoints import load_shipped
@@ -47,8 +48,15 @@ from course_lib.reference.gru import from_torch_gru, gru_forward, gru_step_forwa
 from course_lib.reference.layers import sigmoid
 from course_lib.reference.lstm import from_torch_lstm, lstm_backward, lstm_forward, lstm_gate_activations
 from course_lib.widgets import cell_activation_viewer
-from course_lib.widgets.activations import feature_values, position_in_line, rank_units, unit_activations
+from course_lib.widgets.activations import (
+    feature_values,
+    inside_quotes,
+    position_in_line,
+    rank_units,
+    unit_activations,
+)
 from course_lib.widgets.gradients import gradient_norms_through_time
+from course_lib.widgets.viewer import constant_feature_note
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # small models: one thread is fastest, and fair to a shared machine
@@ -60,19 +68,19 @@ rng = np.random.default_rng(0)
 # Suppose we add two quantities but want to control how much of the second gets in: $a + \lambda b$ with
 # $\lambda \in [0, 1]$. The factor $\lambda$ is a **gate**: 0 shuts $b$ out, 1 lets all of it through. Written into
 # the Elman update $\mathbf{h}_t = \mathbf{h}_{t-1} + F(\mathbf{h}_{t-1}, \mathbf{x}_t)$, a context-dependent gate
-# makes the update optional, and a second one lets the network also *forget* (deck 000):
+# makes the update optional, and a second one lets the network also *forget*:
 #
 # $$\mathbf{h}_t = \mu(\mathbf{h}_{t-1}, \mathbf{x}_t)\,\mathbf{h}_{t-1} + \lambda(\mathbf{h}_{t-1}, \mathbf{x}_t)\,
 #   F(\mathbf{h}_{t-1}, \mathbf{x}_t).$$
 #
-# Goldberg's view (deck 001) makes it a memory operation. With a memory $\mathbf{s} \in \mathbb{R}^d$, an input
+# Goldberg's view (*Neural Network Methods for Natural Language Processing*, 2017) makes it a memory operation. With a memory $\mathbf{s} \in \mathbb{R}^d$, an input
 # $\mathbf{x} \in \mathbb{R}^d$ and a gate vector $\mathbf{g} \in \{0, 1\}^d$, the **Hadamard** (elementwise)
 # product $\odot$ selects entries, $(\mathbf{u} \odot \mathbf{v})_{[i]} = u_{[i]} v_{[i]}$, and
 #
 # $$\mathbf{s}' \leftarrow \mathbf{g} \odot \mathbf{x} + (\mathbf{1} - \mathbf{g}) \odot \mathbf{s}$$
 #
 # writes the entries of $\mathbf{x}$ where $\mathbf{g}$ is 1 and copies the old memory everywhere else —
-# deck 001's example:
+# Goldberg's example:
 
 # %%
 g = np.array([0, 1, 0, 0, 0, 1])
@@ -99,7 +107,7 @@ print("soft write:", np.round(g_soft * x[:5] + (1 - g_soft) * s[:5], 2))
 # The **long short-term memory** (Hochreiter & Schmidhuber 1997; the forget gate is from Gers, Schmidhuber &
 # Cummins 2000) splits the state in two: a **memory cell** $\mathbf{c}$ and a working memory $\mathbf{h}$ that the
 # rest of the network reads. Three gates — input $\mathbf{i}$, forget $\mathbf{f}$, output $\mathbf{o}$ — control
-# writing to, keeping and reading the cell. Deck 001 (after Goldberg, row vectors, no biases written) has
+# writing to, keeping and reading the cell. Goldberg (2017; row vectors, no biases written) has
 #
 # $$\begin{aligned}
 # \mathbf{i} &= \sigma(\mathbf{x}_j W^{xi} + \mathbf{h}_{j-1} W^{hi}), &
@@ -111,7 +119,8 @@ print("soft write:", np.round(g_soft * x[:5] + (1 - g_soft) * s[:5], 2))
 # \end{aligned}$$
 #
 # with state $\mathbf{s}_j = [\mathbf{c}_j; \mathbf{h}_j] \in \mathbb{R}^{2d_h}$ and output $\mathbf{y}_j =
-# \mathbf{h}_j$. Deck 000 follows Greff et al. (2017, *LSTM: A search space odyssey*): column vectors, the
+# \mathbf{h}_j$. The other common notation is Greff et al.'s (2017, *LSTM: A search space odyssey*): column
+# vectors, the
 # candidate $\mathbf{z}$ is the **block input**, $\mathbf{h}$ is the **block output** $\mathbf{y}$, and the gates
 # also look at the cell through **peephole** weights $\mathbf{p}_i, \mathbf{p}_f, \mathbf{p}_o \in \mathbb{R}^N$
 # (Gers & Schmidhuber 2000):
@@ -132,7 +141,7 @@ print("soft write:", np.round(g_soft * x[:5] + (1 - g_soft) * s[:5], 2))
 # its own names and layout; `course_lib.reference.lstm` uses the course's (weights on the right, gates in column
 # blocks in PyTorch's order):
 #
-# | Greff et al. (deck 000) | Goldberg (deck 001) | `torch.nn.LSTM` | NumPy reference | shape (NumPy) |
+# | Greff et al. | Goldberg | `torch.nn.LSTM` | NumPy reference | shape (NumPy) |
 # |---|---|---|---|---|
 # | $\mathbf{W}_i, \mathbf{W}_f, \mathbf{W}_z, \mathbf{W}_o$ | $W^{xi}, W^{xf}, W^{xz}, W^{xo}$ | `weight_ih_l0` rows $[i, f, g, o]$ | `Wx` column blocks $[i, f, g, o]$ | $(D, 4H)$ |
 # | $\mathbf{R}_i, \mathbf{R}_f, \mathbf{R}_z, \mathbf{R}_o$ | $W^{hi}, W^{hf}, W^{hz}, W^{ho}$ | `weight_hh_l0` | `Wh` | $(H, 4H)$ |
@@ -239,7 +248,7 @@ assert reach_1[1.0] > 1e6 * tanh_norms[0] and reach_1[0.0] < 1e3 * tanh_norms[0]
 #
 # ## Backpropagation through the LSTM
 #
-# Deck 000 gives the backward pass of Greff et al.'s LSTM. With $\Delta^t$ the gradient arriving at $\mathbf{y}^t$
+# Greff et al. (2017) give the backward pass of their LSTM. With $\Delta^t$ the gradient arriving at $\mathbf{y}^t$
 # from the layer above, and $\delta\bar{\mathbf{z}}$ etc. the gradients of the pre-activations:
 #
 # $$\begin{aligned}
@@ -297,7 +306,7 @@ assert max(errors.values()) < 1e-7, "the LSTM backward pass must agree with fini
 #
 # The GRU (Cho et al. 2014) keeps the gating idea and drops the separate cell: one state, two gates. The
 # **update gate** $\mathbf{z}$ interpolates between the old state and a candidate $\tilde{\mathbf{h}}$, and the
-# **reset gate** $\mathbf{r}$ decides how much of the old state the candidate sees. Deck 000 shows it as in
+# **reset gate** $\mathbf{r}$ decides how much of the old state the candidate sees. Written as in
 # Jozefowicz et al. (2015):
 #
 # $$\mathbf{r}_t = \sigma(W_{xr}\mathbf{x}_t + W_{hr}\mathbf{h}_{t-1} + \mathbf{b}_r), \quad
@@ -312,8 +321,8 @@ assert max(errors.values()) < 1e-7, "the LSTM backward pass must agree with fini
 #   recurrent product. PyTorch's `nn.GRU` (following the cuDNN kernels) applies it *after*:
 #   $\tilde{\mathbf{h}}_t = \tanh(W_{xh}\mathbf{x}_t + \mathbf{b}_{xh} + \mathbf{r}_t \odot (W_{hh}\mathbf{h}_{t-1}
 #   + \mathbf{b}_{hh}))$. The NumPy reference has both: `variant="lecture"` and `variant="pytorch"`.
-# * **Which way $\mathbf{z}$ points.** Here and in PyTorch, $\mathbf{z}$ is the weight of the *old* state. Deck 001
-#   (Goldberg) writes $\mathbf{s}_j = (\mathbf{1} - \mathbf{z}) \odot \mathbf{s}_{j-1} + \mathbf{z} \odot
+# * **Which way $\mathbf{z}$ points.** Here and in PyTorch, $\mathbf{z}$ is the weight of the *old* state. Goldberg
+#   writes $\mathbf{s}_j = (\mathbf{1} - \mathbf{z}) \odot \mathbf{s}_{j-1} + \mathbf{z} \odot
 #   \tilde{\mathbf{s}}_j$: its $\mathbf{z}$ is our $\mathbf{1} - \mathbf{z}$. Since $1 - \sigma(a) = \sigma(-a)$, it is
 #   the same model with the $\mathbf{z}$-weights negated.
 #
@@ -336,7 +345,7 @@ assert np.allclose(h_pt, out_gru, atol=1e-12) and not np.allclose(h_lec, out_gru
 
 
 def goldberg_gru_step(x_t, s_prev, Wx, Wh, b):
-    """Deck 001's GRU: s_j = (1 - z) * s_{j-1} + z * s~_j, reset before the product; blocks [r, z, n]."""
+    """Goldberg's GRU: s_j = (1 - z) * s_{j-1} + z * s~_j, reset before the product; blocks [r, z, n]."""
     H = s_prev.shape[1]
     a = x_t @ Wx[:, :2 * H] + s_prev @ Wh[:, :2 * H] + b[:2 * H]
     r, z = sigmoid(a[:, :H]), sigmoid(a[:, H:])
@@ -349,7 +358,7 @@ flip[H:2 * H] = -1  # negate the z-block: z_Goldberg = sigma(-a_z) = 1 - z
 h_prev = rng.standard_normal((N, H))
 ours = gru_step_forward(x_g[:, 0], h_prev, Wx_g, Wh_g, bx_g, bh_g, variant="lecture")[0]
 goldberg = goldberg_gru_step(x_g[:, 0], h_prev, Wx_g * flip, Wh_g * flip, (bx_g + bh_g) * flip)
-print(f"deck 001's GRU with negated z-weights equals the lecture variant: {np.allclose(ours, goldberg)}")
+print(f"Goldberg's GRU with negated z-weights equals the lecture variant: {np.allclose(ours, goldberg)}")
 assert np.allclose(ours, goldberg)
 
 n_lstm = sum(p.numel() for p in nn.LSTM(D, H).parameters())
@@ -391,9 +400,17 @@ assert n_gru * 4 == n_lstm * 3
 #   \mathbf{h}_{t+1} = \tanh\big(W_{hh}(\mathbf{r} \odot \mathbf{h}_t) + W_{xh}\mathbf{x}_t + \mathbf{b}_h\big)
 #   \odot \mathbf{z} + \mathbf{h}_t \odot (1 - \mathbf{z})$$
 #
-# (Here $\mathbf{z}$ weighs the new candidate, as in deck 001. In MUT1 the update gate reads only the input; in
+# (Here $\mathbf{z}$ weighs the new candidate, as in Goldberg's GRU. In MUT1 the update gate reads only the input; in
 # MUT2 the input enters the reset gate unweighted; in MUT3 the update gate reads $\tanh(\mathbf{h}_t)$.) The
 # practical lesson: use an LSTM with forget-gate bias 1, or a GRU; look elsewhere for large gains.
+#
+# **A typo to watch for.** Figure 1 of Jozefowicz et al. (2015) prints the LSTM's output gate as
+# $\mathbf{o}_t = \tanh(W_{xo}\mathbf{x}_t + W_{ho}\mathbf{h}_{t-1} + \mathbf{b}_o)$, and slides that copy the
+# figure repeat it. The output gate is a **sigmoid**, $\mathbf{o}_t = \sigma(W_{xo}\mathbf{x}_t +
+# W_{ho}\mathbf{h}_{t-1} + \mathbf{b}_o)$, like the other two gates: a gate must lie in $(0, 1)$, while a $\tanh$
+# "gate" could be negative and flip the sign of what the cell shows. (The same figure calls the candidate
+# $\mathbf{i}_t = \tanh(\cdot)$ and the input gate $\mathbf{j}_t = \sigma(\cdot)$ — the reverse of the usual
+# letters, but not an error.) The check below runs PyTorch's LSTM: all its output gates lie in $(0, 1)$.
 #
 # PyTorch initialises every LSTM bias uniformly around 0. Setting the forget block (rows $H..2H$ of the packed
 # $[i, f, g, o]$ biases) to 1 is one line; only the sum of the two bias vectors matters:
@@ -409,6 +426,9 @@ with torch.no_grad():
 f0 = lstm_gate_activations(lstm_forward(np.zeros((1, 1, 5)), None, None, Wx1, Wh1, b1)[2])["f"]
 print(f"forget gate on a zero input from the zero state: {f0.ravel()[:4].round(3)} ... = sigma(1) = {sigmoid(1.0):.3f}")
 assert np.allclose(f0, sigmoid(1.0))
+o_gates = lstm_gate_activations(lstm_forward(3 * rng.standard_normal((4, 6, 5)), None, None, Wx1, Wh1, b1)[2])["o"]
+print(f"output gates of nn.LSTM's weights on random inputs: min {o_gates.min():.3f}, max {o_gates.max():.3f}")
+assert 0 < o_gates.min() and o_gates.max() < 1  # a sigmoid, not the tanh of the paper's figure
 
 # %% [markdown]
 # ## A trained character LSTM
@@ -476,10 +496,12 @@ assert real_words[0.5] > real_words[1.0]
 #
 # The **cell-activation viewer** does the same for our model, and its **find units** search ranks the cells by
 # their correlation with a feature you write as a Python function `feature(text, i)`. Here we search the
-# validation text for a cell that tracks `position_in_line` (characters since the last newline):
+# validation text (4,000 characters from its first speaker on) for a cell that tracks `position_in_line`
+# (characters since the last newline):
 
 # %%
-text = val_text[:4000]
+text = val_text[val_text.index("\n\n") + 2:][:4000]  # the split cuts a line: start at the first speaker's name
+assert re.match(r"[A-Z]+:\n", text), "the text opens on a speaker's name"
 cells = unit_activations(char_lm, text, info.vocab, kind="cell")  # (L, H): c_t after each character
 column = feature_values(position_in_line, text)
 ranked = rank_units(cells, column, top=5)
@@ -488,16 +510,37 @@ print("cells most correlated with the position in the line:", ", ".join(f"unit {
 best_unit, best_r = ranked[0]
 assert abs(best_r) > 0.5, "some cell tracks the position in the line"
 
+# %% [markdown]
+# The viewer opens on that best unit (the first one printed above), with the cell state and the "position in
+# line" search ready to run; the coloured text scrolls inside its box, with the sliders above and the search
+# below it.
+
 # %%
-cell_activation_viewer(char_lm, info.vocab, text, kind="cell", unit=best_unit, feature="position in line",
-                       page_size=1500)
+viewer = cell_activation_viewer(char_lm, info.vocab, text, kind="cell", unit=best_unit, feature="position in line",
+                                page_size=1500)
+opened_on = viewer.page_html() if hasattr(viewer, "page_html") else viewer.html  # live widget or static page
+assert f"unit {best_unit} (cell c_t)" in opened_on, "the viewer opens on the unit named above"
+display(viewer)
 
 # %% [markdown]
 # The sign of a correlation means nothing (a unit can count down as well as up); its size does. In the viewer
 # (live in JupyterLab; a static page when run headless), the colour of each character is the cell's value after
-# reading it: watch the best unit sweep across each line and jump back at every newline. Move the unit slider, try the other preset features, or write your own — for example
-# `lambda text, i: text[i].isupper()` or "inside a speaker's name".
+# reading it: watch the best unit sweep across each line and jump back at every newline. Move the unit slider,
+# try the other preset features, or write your own — for example `lambda text, i: text[i].isupper()`.
 #
+# Karpathy et al.'s quote and bracket cells cannot appear here: Tiny Shakespeare has no double quotes and no
+# brackets at all (checked below), so the model never saw one. The viewer's "inside quotes" and "inside
+# parentheses" presets say so — the feature is constant on this text, so every unit would get $r = 0$ — and
+# they work on a text that has quotes, read by a model trained on such text.
+
+# %%
+print("double quotes in the training text:", train_text.count('"'), "| brackets:", train_text.count("("))
+assert '"' not in train_text and "(" not in train_text and ")" not in train_text
+quote_warning = constant_feature_note(feature_values(inside_quotes, text), "inside quotes")
+print(re.sub("<[^>]+>", "", quote_warning))
+assert "constant" in quote_warning  # what the viewer shows for that preset on this text
+
+# %% [markdown]
 # ## Summary
 #
 # * A gate is a learned, soft, elementwise switch: $\sigma(\cdot) \odot$.
