@@ -34,7 +34,7 @@ from course_lib.models.mlstm import MLSTMLM
 from course_lib.widgets import gradients, vanishing
 from course_lib.widgets._display import figure_png
 from course_lib.widgets.activations import activation_html, unit_activations
-from course_lib.widgets.svgplot import render_svg
+from course_lib.widgets.svgplot import render_row
 
 HERE = Path(__file__).resolve().parent
 GOAL_MS = 200.0
@@ -106,7 +106,7 @@ def main() -> None:
     bias = iter(np.linspace(0.0, 5.0, 10 * (R + 1)))
     full_warm = measure(lambda: vanishing.explorer_svg(**default, forget_bias=next(bias)), R)
     panels = vanishing.explorer_panels(**default)[0]
-    draw_only = measure(lambda: [render_svg(panels[k:k + 2]) for k in (0, 2)], R)
+    draw_only = measure(lambda: [render_row(panels[k:k + 2]) for k in (0, 2)], R)
     draw_matplotlib = measure(lambda: figure_png(_matplotlib_figure(panels)), R)
     widget = vanishing.VanishingGradientExplorer(**default)
     values = iter(np.linspace(0.01, 4.99, 10 * (R + 1)))  # not the biases above: those are cached

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from course_lib.widgets.svgplot import Panel, nice_ticks, render_svg
+from course_lib.widgets.svgplot import Panel, nice_ticks, render_row, render_svg
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 
@@ -95,6 +95,20 @@ def test_values_beyond_the_range_are_marked_off_scale():
     plain = Panel(logy=True)
     plain.line([1, 2], [1.0, 1e40], "no range")
     assert "course-offscale" not in render_svg([plain]) and not plain.off_scale()["no range"].any()
+
+
+def test_a_row_is_one_svg_per_panel_with_aligned_axes():
+    with_legend, without = Panel(xlim=(0, 1), ylim=(0, 1)), Panel(xlim=(0, 1), ylim=(0, 1), legend=False)
+    for k in range(5):
+        with_legend.line([0, 1], [0, k / 5], f"line {k}")
+    without.line([0, 1], [1, 0])
+    row = render_row([with_legend, without], 500, 330)
+    assert row.startswith("<div class='course-svg-row'") and "flex-wrap:wrap" in row and row.count("<svg") == 2
+    svgs = [_parse(part[:part.index("</svg>") + 6]) for part in ("<svg" + x for x in row.split("<svg")[1:])]
+    assert [_axes_box(r)[1] for r in svgs][0] == [_axes_box(r)[1] for r in svgs][1]  # same legend rows
+    assert all(r.get("viewBox") == "0 0 500 330" and "max-width:500px" in r.get("style") for r in svgs)
+    with pytest.raises(ValueError, match="at least one panel"):
+        render_row([])
 
 
 def test_nice_ticks_and_bad_input():

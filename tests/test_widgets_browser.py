@@ -1,7 +1,9 @@
 """Both widgets in a real JupyterLab, driven by headless Chromium (Python Playwright, Debian's /usr/bin/chromium).
 
 The test starts its own JupyterLab on a free port with a random token in a temporary root holding the two notebooks
-of ``tests/widget_notebooks`` (converted with jupytext), runs all cells, drags the main sliders with the mouse and
+of ``tests/widget_notebooks`` (converted with jupytext), runs all cells in a 900 px-wide window, checks that each
+widget opens on the state its lecture describes (the unit, the measure's label) and lays out at 900 px (no control
+or label cut off, nothing wider than the notebook) and again at 1400 px, drags the main sliders with the mouse and
 checks that the picture / coloured text really changes and that no widget failed to render. Screenshots go to
 ``tests/artifacts/``. The server and its kernels are stopped by their own PIDs whatever happens.
 
@@ -33,6 +35,7 @@ NOTEBOOKS = Path(__file__).resolve().parent / "widget_notebooks"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SHIPPED = ROOT / "data" / "checkpoints" / "char_lstm_shakespeare.pt"
 CHROMIUM = "/usr/bin/chromium"
+NARROW, WIDE = 900, 1400  # widgets must lay out at 900 px and up
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -70,7 +73,8 @@ def lab_root(tmp_path_factory) -> Path:
         nbformat.write(nb, root / f"{src.stem}.ipynb")
     from course_lib.data import load_tinyshakespeare
 
-    (root / "text.txt").write_text(load_tinyshakespeare("val")[:3000])
+    val = load_tinyshakespeare("val")
+    (root / "text.txt").write_text(val[val.index("\n\n") + 2:][:3000])  # as Lecture 5: from the first speaker
     (root / "checkpoint.txt").write_text(str(SHIPPED if SHIPPED.exists() else root / "char_lstm_tiny.pt"))
     return root
 
@@ -143,7 +147,7 @@ def lab(lab_root, tmp_path_factory):
 def page(browser, request):
     """A fresh page; its final state is kept as ``tests/artifacts/last_<test>.png`` (helps when a test fails)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg = browser.new_page(viewport={"width": WIDE, "height": 1000})
     pg.set_default_timeout(60_000)  # the course machines are small and shared
     try:
         yield pg
@@ -168,6 +172,8 @@ def browser():
 def open_and_run_all(page, base: str, token: str, name: str) -> None:
     # ``reset``: start from an empty workspace, not the one the previous test left with its notebook open (a
     # hidden second notebook panel would otherwise answer the selectors below).
+    # wide while Lab opens: at 900 px the notebook toolbar folds its kernel-status indicator into a menu
+    page.set_viewport_size({"width": WIDE, "height": 1000})
     page.goto(f"{base}/lab/tree/{name}?reset&token={token}")
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").locator("visible=true").first.wait_for(
         timeout=60_000)
@@ -207,6 +213,52 @@ def wait_changed(page, read, before, what: str, timeout: float = 45.0):
     raise AssertionError(f"{what} did not change within {timeout:.0f} s")
 
 
+_LAYOUT_JS = """(sel) => {
+  const root = document.querySelector(sel);
+  const area = root.closest('.jp-OutputArea-output') || root.parentElement;
+  const a = area.getBoundingClientRect();
+  const right = Math.min(a.right, window.innerWidth) + 1, left = a.left - 1;
+  const bad = [];
+  const q = '.widget-slider, .widget-dropdown, .widget-checkbox, .widget-toggle-buttons, .widget-toggle-button, ' +
+            '.widget-button, .widget-textarea, .widget-label, .widget-readout, .widget-html, svg';
+  let n = 0;
+  for (const el of root.querySelectorAll(q)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;  // hidden (a page slider with one page)
+    n += 1;
+    const what = (el.className.baseVal ?? el.className) + ' "' + (el.innerText || '').slice(0, 30) + '"';
+    if (r.right > right || r.left < left) bad.push(what + ' spans ' + r.left.toFixed(0) + '..' + r.right.toFixed(0));
+    const label = el.classList && (el.classList.contains('widget-label') || el.classList.contains('widget-readout'));
+    if (label && el.scrollWidth > el.clientWidth + 1) bad.push(what + ' is cut off');
+  }
+  for (const el of root.querySelectorAll('button, .widget-label, .widget-readout, label'))  // text with an ellipsis
+    if (el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 1)
+      bad.push((el.innerText || '').slice(0, 30) + ' is cut off (' + el.scrollWidth + ' > ' + el.clientWidth + ')');
+  for (const el of [root, area])
+    if (el.scrollWidth > el.clientWidth + 1) bad.push('horizontal scroll: ' + el.scrollWidth + ' > ' + el.clientWidth);
+  return {bad, n, area: [a.left, a.right], viewport: window.innerWidth, height: root.getBoundingClientRect().height};
+}"""
+
+
+def assert_lays_out(page, root: str, width: int) -> dict:
+    """Every control, label and figure of the widget ``root`` lies inside its output area and the viewport, no
+    label or slider readout is cut (ellipsis), and nothing scrolls sideways; returns the measurements."""
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.wait_for_timeout(800)  # let Lab re-flow
+    got = page.evaluate(_LAYOUT_JS, root)
+    assert got["viewport"] == width and got["n"] > 5, got
+    assert got["area"][1] <= width + 1 and not got["bad"], f"{root} at {width} px: {got['bad']}"
+    page.screenshot(path=ARTIFACTS / f"layout_{root.strip('.')}_{width}.png", full_page=True)
+    return got
+
+
+def output_text(page, marker: str) -> str:
+    """The stream output line that starts with ``marker`` (a notebook prints it), without the marker."""
+    line = page.locator(".jp-OutputArea-output", has_text=marker).first
+    line.wait_for(timeout=90_000)
+    return next(t for t in line.inner_text().splitlines() if t.startswith(marker))[len(marker):]
+
+
 def assert_no_widget_errors(page) -> None:
     assert "Error displaying widget" not in page.inner_text("body")
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count() == 0
@@ -219,19 +271,37 @@ def test_vanishing_explorer_in_jupyterlab(lab, page):
     root = ".course-vanishing-explorer"
     figures = page.locator(f"{root} .course-explorer-figures")
     figures.locator("svg").first.wait_for(timeout=90_000)
-    page.wait_for_function(  # both rows drawn, each with its curves
-        "() => [...document.querySelectorAll('.course-explorer-figures svg')]"
-        ".filter(s => s.getBoundingClientRect().width > 300 && s.querySelectorAll('polyline').length > 2)"
-        ".length === 2", timeout=30_000)
+    page.wait_for_function(  # all four panels drawn, each with its curves, none squeezed below 300 px
+        "() => { const s = [...document.querySelectorAll('.course-explorer-figures svg')];"
+        " return s.length === 4 && s.every(v => v.getBoundingClientRect().width > 300"
+        " && v.querySelectorAll('polyline').length >= 2); }", timeout=30_000)
 
     def picture() -> bytes:
         return figures.screenshot()
 
-    shot0 = picture()
-    status = page.locator(f"{root} .widget-html").first
+    status = page.locator(f"{root} .course-explorer-status")
     status0 = status.inner_text()
-    assert "ρ = 1.00" in status0
+    # opens as Lecture 4 says: rho = 1, the three cells ticked, the loss gradient's label, no developer timings
+    assert "ρ = 1.00" in status0 and "‖∂L/∂h₁‖" in status0 and " ms" not in status0
+    assert all(f"{c}: ‖∂L/∂h₁‖" in status0 for c in ("Elman tanh", "LSTM", "GRU"))
+    ticked = page.locator(f"{root} .course-explorer-cells .widget-checkbox input:checked")
+    assert ticked.count() == 3
+    assert_lays_out(page, root, NARROW)
+    assert_lays_out(page, root, WIDE)
+    page.set_viewport_size({"width": NARROW, "height": 1000})
+    page.wait_for_timeout(500)
+    shot0 = picture()
     page.screenshot(path=ARTIFACTS / "vanishing_0_initial.png", full_page=True)
+
+    # the status line's label follows the measure
+    page.locator(f"{root} .widget-dropdown", has_text="measure").locator("select").select_option(index=1)
+    status_j = wait_changed(page, status.inner_text, status0, "status after switching the measure")
+    assert "‖∂h_T/∂h₁‖₂" in status_j and "‖∂L/∂h₁‖" not in status_j
+    shot0 = wait_changed(page, picture, shot0, "figure after switching the measure")
+    page.locator(f"{root} .widget-dropdown", has_text="measure").locator("select").select_option(index=0)
+    status0 = wait_changed(page, status.inner_text, status_j, "status after switching the measure back")
+    assert "‖∂L/∂h₁‖" in status0
+    shot0 = wait_changed(page, picture, shot0, "figure after switching the measure back")
 
     drag(page, slider(page, root, "spectral radius"), 120)
     status1 = wait_changed(page, status.inner_text, status0, "status after dragging the radius")
@@ -259,23 +329,36 @@ def test_activation_viewer_and_sentiment_view_in_jupyterlab(lab, page):
     def coloured() -> str:
         return text_view.inner_html()
 
-    html0 = coloured()
-    assert "unit 0" in html0 and html0.count("<span") > 20
+    best = int(output_text(page, "BEST_UNIT="))
+    html0 = coloured()  # opens on the unit the notebook names, as in Lecture 5 (not on unit 1)
+    assert f"unit {best} (cell c_t)" in html0 and html0.count("<span") > 20
+    assert slider(page, root, "unit").locator(".widget-readout").inner_text().strip() == str(best)
+    got = assert_lays_out(page, root, NARROW)
+    assert got["height"] < 900, f"the viewer is {got['height']:.0f} px tall: controls and search a scroll apart"
+    assert_lays_out(page, root, WIDE)
+    page.set_viewport_size({"width": NARROW, "height": 1000})
+    page.wait_for_timeout(500)
     page.screenshot(path=ARTIFACTS / "activations_0_initial.png", full_page=True)
 
-    drag(page, slider(page, root, "unit"), 150)
+    drag(page, slider(page, root, "unit"), -150 if best > 24 else 150)
     html1 = wait_changed(page, coloured, html0, "coloured text after dragging the unit")
-    assert "unit 0 " not in html1
+    assert f"unit {best} " not in html1
     drag(page, slider(page, root, "page"), 400)
     html2 = wait_changed(page, coloured, html1, "coloured text after dragging the page")
     assert "page 1 " not in html2
     page.screenshot(path=ARTIFACTS / "activations_1_unit_page.png", full_page=True)
 
+    results = page.locator(f"{root} .widget-html", has=page.locator("table.course-units, .course-feature-warning"))
+    page.locator(f"{root} select").first.select_option("inside quotes")  # Tiny Shakespeare has no '"'
+    page.locator(f"{root} button:has-text('Find units')").click()
+    page.locator(f"{root} .course-feature-warning").wait_for(timeout=60_000)
+    assert "constant" in results.inner_text() and page.locator(f"{root} table.course-units").count() == 0
     page.locator(f"{root} select").first.select_option("position in line")
     page.locator(f"{root} button:has-text('Find units')").click()
     table = page.locator(f"{root} table.course-units")
     table.wait_for(timeout=60_000)
-    assert table.locator("tr").count() == 9  # header + top 8
+    assert table.locator("td").count() == 16  # top 8: a row of units, a row of r
+    assert table.locator("tr").first.locator("td").first.inner_text().strip() == str(best)
     page.screenshot(path=ARTIFACTS / "activations_2_find_units.png", full_page=True)
 
     sroot = ".course-sentiment-view"

@@ -434,7 +434,8 @@ def test_static_fallback_without_frontend(monkeypatch):
     eig = view.data[1].lines()["eigenvalues"]
     np.testing.assert_allclose(np.sort(eig), np.sort(recurrent_eigenvalues(8, 0.9, 0).imag))
     page = view._repr_html_()
-    assert page.count("<svg") == 2 and "Elman tanh" in page and view._repr_png_() is None
+    assert page.count("<svg") == 4 and page.count("course-svg-row") == 2 and "Elman tanh" in page
+    assert view._repr_png_() is None
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert is_headless()
 
@@ -442,7 +443,7 @@ def test_static_fallback_without_frontend(monkeypatch):
 def test_live_explorer_updates_only_what_changed():
     w = VanishingGradientExplorer(cells=("tanh",), T=20, H=6, trace_T=10, trace_steps=3)
     grads, clip = w.svg_gradients.value, w.svg_clipping.value
-    assert grads.startswith("<svg") and clip.startswith("<svg") and "Elman tanh" in w.status.value
+    assert grads.count("<svg") == 2 and clip.count("<svg") == 2 and "Elman tanh" in w.status.value
     w.threshold.value = 0.5  # only the clipping panels depend on the threshold
     assert w.svg_clipping.value != clip and w.svg_gradients.value == grads
     clip = w.svg_clipping.value
@@ -459,7 +460,7 @@ def test_live_explorer_updates_only_what_changed():
     np.testing.assert_allclose(panels[2].lines()["no clipping: ‖g‖"], np.clip(summary["clipping"]["norm_plain"],
                                                                              1e-30, 1e30))
     bundle = w._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["text/html"].count("<svg") == 2
+    assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["text/html"].count("<svg") == 4
     assert " ms" not in w.status.value and w.last_update_ms > 0  # timings are for developers, not in the view
 
 
@@ -558,4 +559,4 @@ def test_notebook_runs_top_to_bottom_under_nbgrader(monkeypatch):
     assert out["output_type"] == "execute_result"
     assert "application/vnd.jupyter.widget-view+json" not in out["data"]
     page = out["data"]["text/html"]
-    assert "static view" in page and page.count("<svg") == 2 and "Elman tanh" in page
+    assert "static view" in page and page.count("<svg") == 4 and "Elman tanh" in page

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["COLOURS", "Panel", "Series", "nice_ticks", "render_svg"]
+__all__ = ["COLOURS", "Panel", "Series", "nice_ticks", "render_row", "render_svg"]
 
 # matplotlib's default colour cycle ("C0".."C9"), so the SVG panels keep the course's usual colours.
 COLOURS = {f"C{k}": c for k, c in enumerate(("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
@@ -327,14 +327,29 @@ def _legend(p: Panel, ax: float, ay: float, aw: float, rows: int) -> list[str]:
     return out
 
 
-def render_svg(panels: list[Panel], width: int = 1000, height: int = 330, css_class: str = "") -> str:
+def render_svg(panels: list[Panel], width: int = 1000, height: int = 330, css_class: str = "",
+               legend_rows: int | None = None, style: str | None = None) -> str:
     """One row of ``panels`` side by side as an inline ``<svg>`` of ``width`` x ``height`` pixels (it scales with
-    its container: ``width: 100%`` up to ``width`` pixels)."""
+    its container: ``width: 100%`` up to ``width`` pixels, unless ``style`` says otherwise). ``legend_rows``: rows
+    kept for the legends above the axes (default: what the panels need)."""
     if not panels:
         raise ValueError("render_svg needs at least one panel")
     w = width / len(panels)
-    rows = max(_legend_rows(p, w) for p in panels)  # the same top margin for the whole row
+    rows = max(_legend_rows(p, w) for p in panels) if legend_rows is None else legend_rows  # one top margin
     body = [e for k, p in enumerate(panels) for e in _panel_svg(p, k * w, 0.0, w, float(height), rows)]
     cls = f" class='{html.escape(css_class)}'" if css_class else ""
+    style = style or f"width:100%;max-width:{width}px;height:auto"
     return (f"<svg{cls} xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' "
-            f"style='width:100%;max-width:{width}px;height:auto' {_FONT}>" + "".join(body) + "</svg>")
+            f"style='{style}' {_FONT}>" + "".join(body) + "</svg>")
+
+
+def render_row(panels: list[Panel], width: int = 500, height: int = 330) -> str:
+    """``panels`` as one ``<svg>`` each (``width`` x ``height``) in a wrapping row: side by side where the
+    container is wide enough, stacked (each up to ``width`` pixels, so its text stays readable) where it is not.
+    The panels keep the same legend rows, so their axes line up when side by side."""
+    if not panels:
+        raise ValueError("render_row needs at least one panel")
+    rows = max(_legend_rows(p, width) for p in panels)
+    style = f"flex:1 1 {int(0.8 * width)}px;max-width:{width}px;height:auto"
+    return ("<div class='course-svg-row' style='display:flex;flex-wrap:wrap;column-gap:8px;width:100%'>"
+            + "".join(render_svg([p], width, height, legend_rows=rows, style=style) for p in panels) + "</div>")

@@ -34,7 +34,7 @@ from course_lib.widgets.gradients import (
     gradient_norms_through_time,
     recurrent_eigenvalues,
 )
-from course_lib.widgets.svgplot import Panel, render_svg
+from course_lib.widgets.svgplot import Panel, render_row
 
 __all__ = [
     "VanishingGradientExplorer", "clipping_panels", "explorer_panels", "explorer_svg", "gradient_panels",
@@ -45,7 +45,7 @@ COLOURS = {"tanh": "C0", "relu": "C1", "linear": "C2", "lstm": "C3", "gru": "C4"
 FLOOR, CEIL = 1e-30, 1e30  # display range of the log plots; beyond it a value is marked off scale (svgplot)
 NORMS = {"loss": "‖∂L/∂h_t‖, L = u·h_T", "spectral": "‖∂h_T/∂h_t‖₂ (full Jacobian)"}
 NORMS_AT_1 = {"loss": "‖∂L/∂h₁‖", "spectral": "‖∂h_T/∂h₁‖₂"}  # what the status line reports per cell
-ROW_WIDTH, ROW_HEIGHT = 1000, 330  # pixels of one row of two panels
+PANEL_WIDTH, ROW_HEIGHT = 500, 330  # pixels of one panel; two side by side, or stacked in a narrow notebook
 
 
 @lru_cache(maxsize=128)
@@ -138,9 +138,9 @@ def explorer_panels(cells=("tanh", "lstm", "gru"), T: int = 100, H: int = 64, ra
 
 
 def explorer_svg(**kwargs) -> tuple[str, dict]:
-    """:func:`explorer_panels` drawn as two rows of SVG; returns ``(html, summary)``."""
+    """:func:`explorer_panels` drawn as two wrapping rows of SVG panels; returns ``(html, summary)``."""
     panels, summary = explorer_panels(**kwargs)
-    return "".join(render_svg(panels[k:k + 2], ROW_WIDTH, ROW_HEIGHT) for k in (0, 2)), summary
+    return "".join(render_row(panels[k:k + 2], PANEL_WIDTH, ROW_HEIGHT) for k in (0, 2)), summary
 
 
 def _summary_html(summary: dict, radius: float, norm: str = "loss") -> str:
@@ -196,7 +196,7 @@ class VanishingGradientExplorer(widgets.VBox):
         self.norm = widgets.Dropdown(options=[(v, k) for k, v in NORMS.items()], value=norm, description="measure",
                                      style=style, layout=lay)
         self.trace_T, self.trace_steps = trace_T, trace_steps
-        img_layout = {"width": "100%", "max_width": f"{ROW_WIDTH}px"}
+        img_layout = {"width": "auto", "max_width": f"{2 * PANEL_WIDTH + 8}px"}
         self.svg_gradients = widgets.HTML(layout=widgets.Layout(**img_layout))
         self.svg_clipping = widgets.HTML(layout=widgets.Layout(**img_layout))
         self.status = widgets.HTML()
@@ -208,7 +208,7 @@ class VanishingGradientExplorer(widgets.VBox):
             widgets.VBox([self.threshold, self.seed, self.init, self.norm]),
         ], layout=wrap)
         controls.add_class("course-explorer-controls")
-        figures = widgets.VBox([self.svg_gradients, self.svg_clipping], layout=widgets.Layout(width="100%"))
+        figures = widgets.VBox([self.svg_gradients, self.svg_clipping], layout=widgets.Layout(width="auto"))
         figures.add_class("course-explorer-figures")
         cells_row = widgets.HBox([widgets.HTML("<b>cells drawn:</b>", layout=widgets.Layout(margin="0 10px 0 0")),
                                   *self.cell_buttons.values()], layout=wrap)
@@ -240,11 +240,11 @@ class VanishingGradientExplorer(widgets.VBox):
             if set(changed) & set(GRADIENT_CONTROLS):
                 g, e, grads = gradient_panels(**{k: p[k] for k in GRADIENT_CONTROLS})
                 self._summary = {**grads, "clipping": self._summary.get("clipping")}
-                self.svg_gradients.value = render_svg([g, e], ROW_WIDTH, ROW_HEIGHT)
+                self.svg_gradients.value = render_row([g, e], PANEL_WIDTH, ROW_HEIGHT)
             if set(changed) & set(CLIPPING_CONTROLS):
                 keys = ("H", "radius", "threshold", "seed", "init", "trace_T", "trace_steps")
                 c, loss, self._summary["clipping"] = clipping_panels(**{k: p[k] for k in keys})
-                self.svg_clipping.value = render_svg([c, loss], ROW_WIDTH, ROW_HEIGHT)
+                self.svg_clipping.value = render_row([c, loss], PANEL_WIDTH, ROW_HEIGHT)
         except Exception as err:  # keep the widget alive; show what went wrong
             self.status.value = f"<pre style='color:#b00'>{html.escape(f'{type(err).__name__}: {err}')}</pre>"
             return
@@ -266,7 +266,7 @@ def vanishing_gradient_explorer(static: bool | None = None, **kwargs):
     :func:`explorer_panels` (cells, T, H, radius, forget_bias, threshold, seed, init, norm, ...)."""
     if want_static(static):
         panels, summary = explorer_panels(**kwargs)
-        rows = "".join(render_svg(panels[k:k + 2], ROW_WIDTH, ROW_HEIGHT) for k in (0, 2))
+        rows = "".join(render_row(panels[k:k + 2], PANEL_WIDTH, ROW_HEIGHT) for k in (0, 2))
         return StaticView(html=_summary_html(summary, kwargs.get("radius", 1.0), kwargs.get("norm", "loss")) + rows,
                           title="Vanishing-gradient explorer", data=panels)
     return VanishingGradientExplorer(**kwargs)

@@ -153,16 +153,16 @@ class CellActivationViewer(widgets.VBox):
                  top: int = 8, view_height: int = 260) -> None:
         self.model, self.vocab, self.page_size = model, vocab, page_size
         self.feature_chars, self.top = feature_chars, top
-        kinds = [("cell state c_t", "cell"), ("hidden state h_t", "hidden")]
+        kinds = [("cell c_t", "cell"), ("hidden h_t", "hidden")]
         if not has_cell_state(model):  # GRU / Elman: hidden states only
             kinds, kind = kinds[1:], "hidden"
         self._acts: dict[str, np.ndarray] = {}
-        narrow = {"description_width": "50px"}
+        narrow = {"description_width": "58px"}
         wrap = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
         self.text = widgets.Textarea(value=text, description="text", continuous_update=False, style=narrow,
                                      layout=widgets.Layout(width="98%", height="56px"))
         self.kind = widgets.ToggleButtons(options=kinds, value=kind, description="state", style=narrow)
-        self.kind.style.button_width = "120px"
+        self.kind.style.button_width = "92px"
         # max before value: a slider clamps its value to max, so max=1 here would open every viewer on unit 1
         self.unit = widgets.IntSlider(value=unit, min=0, max=max(1, int(unit)), description="unit",
                                       continuous_update=False, style=narrow, layout=widgets.Layout(width="340px"))
@@ -172,7 +172,7 @@ class CellActivationViewer(widgets.VBox):
                                         style=narrow, layout=widgets.Layout(width="98%", height="44px"))
         self.preset = widgets.Dropdown(options=["custom", *FEATURE_SOURCES], value=feature if feature in
                                        FEATURE_SOURCES else "custom", description="examples",
-                                       layout=widgets.Layout(width="260px"), style={"description_width": "64px"})
+                                       layout=widgets.Layout(width="270px"), style={"description_width": "72px"})
         self.find = widgets.Button(description="Find units", button_style="info", icon="search")
         self.results = widgets.HTML()
         self.view = widgets.HTML(layout=widgets.Layout(max_height=f"{view_height}px", overflow="auto",

@@ -20,10 +20,14 @@ from IPython.display import display
 
 from course_lib.models.mlstm import MLSTMLM
 from course_lib.widgets import cell_activation_viewer, load_char_lm, load_reviews, sentiment_neuron_view
+from course_lib.widgets.activations import feature_values, position_in_line, rank_units, unit_activations
 
 model, vocab = load_char_lm(os.environ["WIDGET_TEST_CHECKPOINT"])
 text = Path(os.environ["WIDGET_TEST_TEXT"]).read_text()
-viewer = cell_activation_viewer(model, vocab, text, page_size=600)
+# as in Lecture 5: the cell that best tracks the position in the line, and the viewer opened on it
+best_unit = rank_units(unit_activations(model, text, vocab), feature_values(position_in_line, text), top=1)[0][0]
+print(f"BEST_UNIT={best_unit}")
+viewer = cell_activation_viewer(model, vocab, text, unit=best_unit, feature="position in line", page_size=600)
 display(viewer)
 
 # %%
