@@ -306,11 +306,14 @@ assert np.nanmax(trace["norm_plain"]) > 1e4, "the unclipped run meets an explodi
 assert trace["loss_plain"][-1] > trace["loss_plain"][0], "after the jump the unclipped run is worse than at start"
 assert np.ptp(trace["loss_plain"][-10:]) < 1e-9 and trace["norm_plain"][-1] < 1e-9, "... and stuck: no gradient"
 assert trace["loss_clipped"][-1] < 0.5 * trace["loss_clipped"][0], "the clipped run keeps learning"
+assert np.nanmax(trace["norm_clipped"]) > 100 * 1.0, "the clipped run meets gradients far above the threshold"
+assert np.all(trace["step_clipped"] <= 1.0 + 1e-12), "... but no step is longer than lr x threshold"
 
 # %% [markdown]
 # The unclipped run takes one step along a gradient whose norm is above $10^4$ and lands on a
 # plateau: its loss is now higher than at the start and no longer moves, because every unit is saturated and
-# the gradient has vanished as well. The clipped run meets the same large gradients (left, blue), but each step
+# the gradient has vanished as well. The clipped run meets large gradients too, more than a hundred times the
+# threshold (left, blue), but each step
 # has length at most $0.2 \times 1$, and its loss falls steadily. Clipping does nothing for the vanishing side;
 # for that we need a different cell.
 #
@@ -390,6 +393,7 @@ assert lstm_acc[3] < lstm_acc[0] and rnn_acc[3] < rnn_acc[0], "attractors cause 
 assert all(acc[j] > recency_acc[j] + 0.3 for acc in (lstm_acc, rnn_acc) for j in (1, 2, 3)), "not just recency"
 assert lstm_acc[2] > rnn_acc[2] and lstm_acc[3] > rnn_acc[3] + 0.05, "the LSTM resists attractors better"
 assert (results["lstm"][:, 3] > results["rnn_tanh"][:, 3]).all(), "... for every seed at three attractors"
+assert 24 <= len(stoi) < 100 and 100 <= len(train0) < 1000, "a few dozen words, a few hundred training sentences"
 
 # %% [markdown]
 # What the numbers above show:

@@ -239,6 +239,9 @@ print("gradient reaching c_1:", ", ".join(f"b_f = {bf:g}: {v:.1e}" for bf, v in 
       f"| Elman tanh h_1: {tanh_norms[0]:.1e}")
 assert reach_1[-2.0] < reach_1[0.0] < reach_1[1.0] < reach_1[3.0]
 assert reach_1[1.0] > 1e6 * tanh_norms[0] and reach_1[0.0] < 1e3 * tanh_norms[0]
+per_unit = {(b1, b2): (reach_1[b2] / reach_1[b1]) ** (1 / (b2 - b1)) for b1, b2 in ((-2.0, 0.0), (0.0, 1.0), (1.0, 3.0))}
+print("factor gained per unit of b_f:", ", ".join(f"{b1:g} -> {b2:g}: {v:.0e}" for (b1, b2), v in per_unit.items()))
+assert min(per_unit.values()) > 100, "every unit of forget-gate bias buys orders of magnitude"
 
 # %% [markdown]
 # Every unit of forget-gate bias buys orders of magnitude over 100 steps. With $b_f = 0$ a fresh LSTM starts with
