@@ -249,6 +249,8 @@ def assert_lays_out(page, root: str, width: int) -> dict:
     assert got["viewport"] == width and got["n"] > 5, got
     assert got["area"][1] <= width + 1 and not got["bad"], f"{root} at {width} px: {got['bad']}"
     page.screenshot(path=ARTIFACTS / f"layout_{root.strip('.')}_{width}.png", full_page=True)
+    print(f"{root} at {width} px: {got['n']} elements inside the output area {got['area']}, "
+          f"{got['height']:.0f} px tall")
     return got
 
 
