@@ -265,8 +265,10 @@ def hostile(root: Path, assignment: str, kind: str):
         fake = ("def train_char_lm(text, hidden_size, seq_len, num_steps, lr, seed):\n"
                 "    V = len(set(text))\n    rng = np.random.default_rng(seed)\n"
                 "    losses = [float(np.log(V) * np.exp(-t / 30)) for t in range(num_steps)]\n"
-                "    params = {'Wx': rng.normal(0, 0.1, (V, hidden_size)), 'Wh': rng.normal(0, 0.1, (hidden_size,) * 2),\n"
-                "              'b': np.zeros(hidden_size), 'Wy': rng.normal(0, 0.1, (hidden_size, V)), 'by': np.zeros(V)}\n"
+                "    params = {'Wx': rng.normal(0, 0.1, (V, hidden_size)),\n"
+                "              'Wh': rng.normal(0, 0.1, (hidden_size,) * 2),\n"
+                "              'b': np.zeros(hidden_size), 'Wy': rng.normal(0, 0.1, (hidden_size, V)),\n"
+                "              'by': np.zeros(V)}\n"
                 "    return losses, params\n")
         return _replace_solution(nb, "train_char_lm_solution", fake) if assignment == "bptt" else nb
     if kind in ("edits a grade_id", "duplicates a test cell", "adds a test cell"):
