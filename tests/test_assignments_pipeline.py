@@ -123,8 +123,9 @@ def test_every_student_is_graded_and_exported(batches, a):
 @pytest.mark.parametrize("a", ASSIGNMENTS)
 def test_reference_solution_scores_full_marks(batches, a):
     graded = batches[a]
-    assert _scores(graded, "good") == _full(graded)
-    assert graded["results"]["good"]["success"], graded["results"]["good"]["log"]
+    good = graded["results"]["good"]
+    assert _scores(graded, "good") == _full(graded), (good["log"], good.get("autograded"))
+    assert good["success"], good["log"]
 
 
 @pytest.mark.parametrize("a", ASSIGNMENTS)

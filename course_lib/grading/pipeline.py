@@ -477,7 +477,7 @@ def autograde(assignment: str, root: Path = COURSE_ROOT, students: list[str] | N
     return results
 
 
-def _grade_all(tasks: list[dict], workers: int, done) -> None:
+def _grade_all(tasks: list[dict], workers: int, done, grade=None) -> None:
     """Run :func:`_grade_one` on every task in a process pool and call ``done(result)`` for each, in completion
     order — even if a submission kills its worker process (the pool is then "broken" and every unfinished task
     fails with ``BrokenProcessPool``).
@@ -491,17 +491,26 @@ def _grade_all(tasks: list[dict], workers: int, done) -> None:
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    grade = grade or _grade_one  # (a test passes a grader that fails on purpose)
     ctx = multiprocessing.get_context("spawn")
     pending = list(tasks)
+    again: list[tuple[dict, dict]] = []
     while pending:
         broken = []
         with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx) as pool:
-            futures = {pool.submit(_grade_one, t): t for t in pending}
+            futures = {pool.submit(grade, t): t for t in pending}
             for fut in as_completed(futures):
                 try:
-                    done(fut.result())
+                    res = fut.result()
                 except BrokenProcessPool:
                     broken.append(futures[fut])
+                    continue
+                except Exception as exc:  # noqa: BLE001 - the grader's own failure: one more try below
+                    res = _failed_row(futures[fut], f"the grader failed: {type(exc).__name__}: {exc}")
+                if _grader_failed(res):
+                    again.append((futures[fut], res))
+                else:
+                    done(res)
         started = [t for t in broken if _marker(t).exists()]
         pending = [t for t in broken if not _marker(t).exists()]
         for t in started:  # alone, so that a second break can only be this task's own doing
@@ -509,13 +518,37 @@ def _grade_all(tasks: list[dict], workers: int, done) -> None:
             t0 = time.perf_counter()
             with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
                 try:
-                    res = pool.submit(_grade_one, t).result()
+                    res = pool.submit(grade, t).result()
                 except BrokenProcessPool:
                     res = {"student": t["student"], "assignment": t["assignment"], "has_notebook": True, "grades": {},
                            "success": False, "autograded": None, "seconds": time.perf_counter() - t0,
                            "log": "the grading process was killed while running this submission (by the "
                                   "submission itself: it was run alone when it happened): graded 0"}
             done(res)
+    # a notebook that nbgrader could not grade at all under load (it then leaves no autograded folder: a
+    # kernel or sandbox that did not start in time, say) is graded once more, alone; what the second try
+    # gives is final, and its log keeps the first try's reason
+    for t, first in again:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            try:
+                res = pool.submit(grade, t).result()
+            except Exception as exc:  # noqa: BLE001 - BrokenProcessPool included: the first row stands
+                res = _failed_row(t, f"{type(exc).__name__}: {exc}")
+        res["log"] = f"graded twice; the first try failed with: {first['log'][-1500:]}\n--- second try ---\n" \
+                     + res["log"]
+        res["retried"] = True
+        done(res)
+
+
+def _failed_row(task: dict, log: str) -> dict:
+    return {"student": task["student"], "assignment": task["assignment"], "has_notebook": True, "grades": {},
+            "success": False, "autograded": None, "seconds": 0.0, "log": log}
+
+
+def _grader_failed(res: dict) -> bool:
+    """True if a submission with a notebook came back without any autograded notebook (nbgrader removes
+    that folder when it fails to grade): the one case worth a second try."""
+    return bool(res.get("has_notebook")) and not res.get("autograded")
 
 
 def _marker(task: dict) -> Path:
