@@ -22,3 +22,20 @@ def test_every_result_names_its_command_and_goal():
     for path in sorted((ROOT / "benchmarks" / "results").glob("*.json")):
         data = json.loads(path.read_text())
         assert "command" in data and "title" in data, f"{path.name} lacks title/command"
+
+
+def test_readme_autograde_numbers_are_the_committed_benchmark():
+    """The README's instructor section quotes the autograde medians: they must be the committed ones, and meet
+    the goal of issue 11 (median <= 1.5 s per submission with the OS sandbox on)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    found = re.search(r"the median submission takes ([\d.]+) s \(bptt\), ([\d.]+) s\s+\(gating\) and ([\d.]+) s "
+                      r"\(crf\)", readme)
+    assert found, "the README no longer quotes the autograde medians"
+    data = json.loads((ROOT / "benchmarks" / "results" / "autograde.json").read_text())
+    assert data["os_sandbox"].startswith("bubblewrap")
+    for a, quoted in zip(("bptt", "gating", "crf"), found.groups()):
+        median = data["assignments"][a]["median_s_per_submission"]
+        assert abs(float(quoted) - median) <= 0.005 + 1e-9, (a, quoted, median)
+        assert median <= 1.5, (a, median)
