@@ -35,6 +35,7 @@ PUBLISHED_IMDB = {
     "NBSVM-trigrams": (8.13, "Mesnil et al. 2015"),
     "Paragraph Vectors (as published)": (7.42, "Le & Mikolov 2014; 11.3 when re-run with shuffling, Mesnil et al."),
     "seq2-bown-CNN": (7.67, "Johnson & Zhang 2015"),
+    "DAN: feed-forward net on averaged word vectors": (10.6, "Iyyer et al. 2015"),
     "LSTM (random init, tuned, dropout)": (13.50, "Dai & Le 2015"),
     "LSTM with word2vec embeddings": (10.00, "Dai & Le 2015"),
     "LM-LSTM (LM-pretrained)": (7.64, "Dai & Le 2015"),
@@ -43,11 +44,12 @@ PUBLISHED_IMDB = {
     "byte mLSTM, all 4,096 units": (7.12, "Radford et al. 2017"),
     "TopicRNN": (6.24, "Dieng et al. 2016"),
     "one-hot bi-LSTM (region embeddings)": (5.94, "Johnson & Zhang 2016"),
-    "LSTM baseline (embedding normalisation)": (7.39, "Miyato et al. 2017"),
-    "LSTM, random-perturbation training": (7.20, "Miyato et al. 2017"),
-    "LSTM, adversarial training": (6.21, "Miyato et al. 2017"),
-    "LSTM, virtual adversarial training": (5.91, "Miyato et al. 2017"),
-    "bi-LSTM, adversarial + virtual adversarial": (6.02, "Miyato et al. 2017"),
+    # Miyato et al. initialise every LSTM of their table from a language model pretrained on the IMDB reviews
+    "LM-pretrained LSTM baseline (embedding normalisation)": (7.39, "Miyato et al. 2017"),
+    "LM-pretrained LSTM, random-perturbation training": (7.20, "Miyato et al. 2017"),
+    "LM-pretrained LSTM, adversarial training": (6.21, "Miyato et al. 2017"),
+    "LM-pretrained LSTM, virtual adversarial training": (5.91, "Miyato et al. 2017"),
+    "LM-pretrained bi-LSTM, adversarial + virtual adversarial": (6.02, "Miyato et al. 2017"),
     "ULMFiT": (4.6, "Howard & Ruder 2018"),
 }
 
@@ -131,11 +133,13 @@ def perturbed_loss(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, 
 
 
 def train_bag(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor, *, epochs: int = 5,
-              batch_size: int = 64, lr: float = 1e-2, adv_eps: float = 0.0, seed: int = 0) -> list[float]:
+              batch_size: int = 64, lr: float = 1e-2, adv_eps: float = 0.0, seed: int = 0,
+              on_epoch=None) -> list[float]:
     """Train with Adam on ``L(x)`` or, if ``adv_eps > 0``, on ``L(x) + L_adv(x)`` (Miyato et al. 2017, eq. 2).
 
     ``r_adv`` is recomputed for every batch with the current parameters and treated as a constant. Returns the
-    mean training loss of each epoch.
+    mean training loss of each epoch. ``on_epoch(epoch, model)`` (1-based), if given, is called after each
+    epoch (to measure the model along the way).
     """
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -155,6 +159,8 @@ def train_bag(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, y: to
             opt.step()
             total += loss.item() * len(idx)
         history.append(total / len(y))
+        if on_epoch is not None:
+            on_epoch(len(history), model)
     return history
 
 
@@ -162,6 +168,26 @@ def accuracy(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, y: tor
     """Fraction of examples whose argmax class equals ``y``."""
     with torch.no_grad():
         return float((model(x, mask).argmax(1) == y).float().mean())
+
+
+def accuracy_under_attack(model: BagOfEmbeddings, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
+                          eps: float) -> float:
+    """Fraction of examples still classified right after each is moved by its own ``r_adv`` of norm ``eps``
+    (:func:`adversarial_perturbation`): robustness as an error rate, which, unlike the loss, does not reward a
+    model for being less confident."""
+    r = adversarial_perturbation(model, x, mask, y, eps)
+    with torch.no_grad():
+        return float((model.classify(model.embed(x) + r, mask).argmax(1) == y).float().mean())
+
+
+def balanced_subset(rows: Sequence[tuple], n: int, seed: int) -> list:
+    """``n`` of the ``(text, label)`` rows with labels in {0, 1}, half of each label (fewer if a label has fewer),
+    in a seeded random order: the same subset on every run (Lecture 7 draws all its subsets this way)."""
+    r = np.random.default_rng(seed)
+    by = [[x for x in rows if x[1] == lab] for lab in (0, 1)]
+    k = min(n // 2, *map(len, by))
+    picked = [by[lab][i] for lab in (0, 1) for i in r.permutation(len(by[lab]))[:k]]
+    return [picked[i] for i in r.permutation(len(picked))]
 
 
 def encode_padded(token_lists: Sequence[Sequence[str]], stoi: dict, max_len: int = 400,

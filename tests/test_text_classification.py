@@ -8,6 +8,7 @@ from course_lib.text_classification import (
     PUBLISHED_IMDB,
     BagOfEmbeddings,
     accuracy,
+    accuracy_under_attack,
     adversarial_perturbation,
     encode_padded,
     normalize_embeddings,
@@ -109,6 +110,21 @@ def test_normalised_model_and_robustness():
     assert adv < plain
 
 
+def test_on_epoch_sees_every_epoch_and_attack_accuracy_is_an_error_rate():
+    torch.manual_seed(0)
+    x, mask, y = _toy(300)
+    m = BagOfEmbeddings(10, 8, 8)
+    seen = []
+    train_bag(m, x, mask, y, epochs=4, on_epoch=lambda e, model: seen.append((e, accuracy(model, x, mask, y))))
+    assert [e for e, _ in seen] == [1, 2, 3, 4] and seen[-1][1] == accuracy(m, x, mask, y)
+    assert accuracy_under_attack(m, x, mask, y, 0.0) == accuracy(m, x, mask, y)
+    # a push in the gradient direction flips reviews; a bigger one flips more, and the model is left untouched
+    before = [p.detach().clone() for p in m.parameters()]
+    under = [accuracy_under_attack(m, x, mask, y, eps) for eps in (0.5, 2.0, 8.0)]
+    assert accuracy(m, x, mask, y) > under[0] >= under[1] >= under[2] and under[2] < 0.5
+    assert all(torch.equal(a, b) for a, b in zip(before, m.parameters()))
+
+
 def test_encode_padded():
     x, mask = encode_padded([["a", "b", "zz"], [], ["b"] * 5], {"a": 2, "b": 3}, max_len=4)
     assert x.tolist() == [[2, 3, 1, 0], [1, 0, 0, 0], [3, 3, 3, 3]]
@@ -119,6 +135,8 @@ def test_published_table():
     errs = {k: v for k, (v, _) in PUBLISHED_IMDB.items()}
     assert errs["LSTM (random init, tuned, dropout)"] > errs["LM-LSTM (LM-pretrained)"] > errs[
         "SA-LSTM (autoencoder-pretrained)"]
+    assert errs["DAN: feed-forward net on averaged word vectors"] == 10.6
+    assert all(k.startswith("LM-pretrained") for k, (_, src) in PUBLISHED_IMDB.items() if src.startswith("Miyato"))
     assert all(0 < v < 20 for v in errs.values()) and np.all([len(s) > 5 for _, s in PUBLISHED_IMDB.values()])
 
 

@@ -1,6 +1,6 @@
 """Both widgets in a real JupyterLab, driven by headless Chromium (Python Playwright, Debian's /usr/bin/chromium).
 
-The test starts its own JupyterLab on a free port with a random token in a temporary root holding the two notebooks
+The test starts its own JupyterLab on a free port with a random token in a temporary root holding the notebooks
 of ``tests/widget_notebooks`` (converted with jupytext), runs all cells in a 900 px-wide window, checks that each
 widget opens on the state its lecture describes (the unit, the measure's label) and lays out at 900 px (no control
 or label cut off, nothing wider than the notebook) and again at 1400 px, drags the main sliders with the mouse and
@@ -65,7 +65,7 @@ def _train_tiny_char_lstm(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def lab_root(tmp_path_factory) -> Path:
-    """The server's root: the two notebooks, a text to colour, and ``checkpoint.txt`` naming the char LSTM."""
+    """The server's root: the notebooks, a text to colour, and ``checkpoint.txt`` naming the char LSTM."""
     root = tmp_path_factory.mktemp("lab")
     for src in NOTEBOOKS.glob("*.py"):
         nb = jupytext.read(src)
@@ -376,4 +376,37 @@ def test_activation_viewer_and_sentiment_view_in_jupyterlab(lab, page):
     drag(page, slider(page, sroot, "review"), 150)
     wait_changed(page, review.inner_text, review0, "coloured review after dragging the review slider")
     page.screenshot(path=ARTIFACTS / "sentiment_0_clamp_review.png", full_page=True)
+    assert_no_widget_errors(page)
+
+
+def test_word_lm_sentiment_view_in_jupyterlab(lab, page):
+    """Lecture 7's live demo: opens on the recorded unit (151) and its positive clamp value, lays out at 900 and
+    1400 px, and the clamp and review sliders change the generated text and the shaded review."""
+    base, token = lab
+    open_and_run_all(page, base, token, "word_sentiment.ipynb")
+    root = ".course-word-sentiment"
+    generated = page.locator(f"{root} .course-generated")
+    generated.wait_for(timeout=120_000)
+    unit, clamp = output_text(page, "RECORD_UNIT="), output_text(page, "RECORD_CLAMP=")
+    head = page.locator(f"{root} .course-sentiment-head").inner_text()
+    assert f"unit {unit}" in head and "of these 40 reviews are classified right" in head
+    gen0 = generated.inner_text()
+    assert f"clamped to {float(clamp):+.2f}" in gen0
+    readout = slider(page, root, f"clamp unit {unit} to").locator(".widget-readout").inner_text().strip()
+    assert readout.replace("\u2212", "-") == clamp  # the readout writes a minus sign, U+2212
+    review = page.locator(f"{root} .course-activations").first
+    assert "review 0 (" in page.locator(f"{root} .widget-html", has=page.locator(".course-activations")).inner_text()
+    got = assert_lays_out(page, root, NARROW)
+    assert got["height"] < 1100, f"the view is {got['height']:.0f} px tall"
+    assert_lays_out(page, root, WIDE)
+    page.set_viewport_size({"width": NARROW, "height": 1000})
+    page.wait_for_timeout(500)
+    page.screenshot(path=ARTIFACTS / "word_sentiment_0_initial.png", full_page=True)
+    drag(page, slider(page, root, "clamp unit"), 250)   # towards the negative clamp value (sign -1)
+    gen1 = wait_changed(page, generated.inner_text, gen0, "generated text after dragging the clamp value")
+    assert f"clamped to {float(clamp):+.2f}" not in gen1
+    review0 = review.inner_text()
+    drag(page, slider(page, root, "review"), 150)
+    wait_changed(page, review.inner_text, review0, "shaded review after dragging the review slider")
+    page.screenshot(path=ARTIFACTS / "word_sentiment_1_clamp_review.png", full_page=True)
     assert_no_widget_errors(page)
