@@ -37,8 +37,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from IPython.display import display
 from torch import nn
 
+from course_lib import figures
 from course_lib.data import load_tinyshakespeare, word_tokenize
 from course_lib.exercises import check
 from course_lib.models.language_models import RNNLM, TBPTTLoss, tbptt_batches
@@ -157,14 +159,12 @@ show(rnn_step_forward)
 # state to the next. The result is an ordinary feed-forward computation graph, $T$ layers deep, in which every
 # layer uses the *same* $W^x$, $W^s$, $\mathbf{b}$:
 #
-# ```
-#          y_1          y_2          y_3                 y_T
-#           ↑            ↑            ↑                   ↑
-#  s_0 ──→ [R] ──s_1──→ [R] ──s_2──→ [R] ──s_3──→ ... ──→ [R] ──→ s_T
-#           ↑            ↑            ↑                   ↑
-#          x_1          x_2          x_3                 x_T        (every [R] uses the same Wx, Wh, b)
-# ```
-#
+# (drawn by `course_lib.figures.unrolled_rnn`; on the left the same network folded, its loop the recurrence):
+
+# %%
+display(figures.unrolled_rnn(4))
+
+# %% [markdown]
 # Forward inference is the loop of deck 000's FORWARDRNN: $\mathbf{h}_0 \leftarrow \mathbf{0}$; for
 # $t = 1..T$: $\mathbf{h}_t \leftarrow g(\dots)$, $\mathbf{y}_t \leftarrow f(\dots)$. `rnn_forward` is that
 # loop over a batch; below it matches four explicit calls of the step and the generic `rnn_star`, and every
@@ -479,13 +479,21 @@ assert torch.allclose(states[:, -1], h_last[0]) and bool((reach > 0).all()) and 
 #
 # Each $\mathbf{y}_i$ sees the whole sentence, centred on word $i$. The price: the entire sequence must be
 # known in advance, so a biRNN cannot be a left-to-right language model (it would see the word it predicts).
-#
+
+# %%
+display(figures.bidirectional_rnn(4))
+
+# %% [markdown]
 # ## Stacked (deep) RNNs
 #
 # RNNs can also be stacked: the outputs $\mathbf{y}^{j-1}_{1:n}$ of layer $j-1$ are the inputs of layer $j$,
 # and the top layer's outputs are the result. Deeper often works better in practice (e.g. for translation),
 # though it is not theoretically clear why.
-#
+
+# %%
+display(figures.stacked_rnn(4, layers=2))
+
+# %% [markdown]
 # In PyTorch both are arguments of `nn.RNN` (also of `nn.LSTM`, `nn.GRU`). The shapes, for
 # `bidirectional=True, num_layers=2`: the outputs of the top layer are $(N, T, 2H)$ — the two directions
 # concatenated — and the final states are $(\text{layers} \times 2, N, H)$. The check below rebuilds them from

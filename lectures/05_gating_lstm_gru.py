@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from IPython.display import display
 from torch import nn
 
+from course_lib import figures
 from course_lib.checkpoints import load_shipped
 from course_lib.data import load_tinyshakespeare
 from course_lib.exercises import check
@@ -152,6 +153,15 @@ print("soft write:", np.round(g_soft * x[:5] + (1 - g_soft) * s[:5], 2))
 #
 # So Greff's $\mathbf{W}_i$ is `Wx[:, :H].T` and `weight_ih_l0[:H]`. `from_torch_lstm` does the conversion; with
 # copied weights the NumPy forward pass and `nn.LSTM` must agree:
+
+
+# %% [markdown]
+# The same step as a picture (`course_lib.figures.lstm_cell`, in this lecture's letters: $\mathbf{g}$ is the block
+# input $\mathbf{z}$ above). The cell state runs along the top and is only ever scaled by $\mathbf{f}$ and added to:
+# that straight line is what the rest of the lecture is about.
+
+# %%
+display(figures.lstm_cell())
 
 # %%
 N, T, D, H = 3, 7, 5, 4
@@ -317,7 +327,11 @@ assert max(errors.values()) < 1e-7, "the LSTM backward pass must agree with fini
 # $$\tilde{\mathbf{h}}_t = \tanh\big(W_{xh}\mathbf{x}_t + W_{hh}(\mathbf{r}_t \odot \mathbf{h}_{t-1}) +
 #   \mathbf{b}_h\big), \qquad
 #   \mathbf{h}_t = \mathbf{z}_t \odot \mathbf{h}_{t-1} + (1 - \mathbf{z}_t) \odot \tilde{\mathbf{h}}_t .$$
-#
+
+# %%
+display(figures.gru_cell())
+
+# %% [markdown]
 # Two details differ between sources, and both matter when weights are copied:
 #
 # * **Where the reset acts.** Above (and in Cho et al.), $\mathbf{r}$ multiplies the old state *before* the

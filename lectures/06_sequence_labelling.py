@@ -34,7 +34,9 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 
+from course_lib import figures
 from course_lib.data import UPOS_TAGS, load_ud_pos, load_uner, load_wnut17
 from course_lib.exercises import check
 from course_lib.metrics import iob_spans, span_prf, tagging_error_analysis, token_accuracy
@@ -227,6 +229,24 @@ assert bad["Viterbi (with the CRF)"]["tokens"] <= bad["argmax of emissions"]["to
 # would underflow. **Viterbi** is the same recursion with $\max$ in place of $\log\sum\exp$ and a back-pointer
 # per cell; following the pointers back from the best final tag gives $\operatorname{argmax}_y \mathrm{score}(x, y)$.
 #
+# Below, a three-word trellis with made-up scores (`course_lib.figures.crf_trellis`): one node per word and tag
+# with its emission score, every possible transition in grey, and in bold the path Viterbi returns with its
+# transition scores. The transition O → I-PER is scored −4 (an I- tag must continue a span), so the best path
+# avoids it even where an emission prefers it. Brute force over all $3^3 = 27$ paths agrees (checked):
+
+# %%
+trellis_tags, trellis_words = ["O", "B-PER", "I-PER"], ["John", "Smith", "runs"]
+E_toy = np.array([[0.5, 2.0, 0.3], [0.4, 0.2, 1.2], [1.5, 0.1, 0.9]])       # emissions (T, K)
+A_toy = np.array([[0.5, 0.2, -4.0], [0.1, -1.0, 1.5], [0.3, 0.2, 0.5]])     # transitions, from row to column
+fig_trellis = figures.crf_trellis(trellis_words, trellis_tags, E_toy, A_toy, np.zeros(3), np.zeros(3))
+display(fig_trellis)
+all_paths = [(a, b, c) for a in range(3) for b in range(3) for c in range(3)]
+brute = max(all_paths, key=lambda y: sum(E_toy[t, y[t]] for t in range(3)) + A_toy[y[0], y[1]] + A_toy[y[1], y[2]])
+print("Viterbi:", [trellis_tags[k] for k in fig_trellis.course_parts["path"]], " brute force:",
+      [trellis_tags[k] for k in brute])
+assert tuple(fig_trellis.course_parts["path"]) == brute
+
+# %% [markdown]
 # The course's NumPy reference (`course_lib.reference.crf`), vectorised over a batch of sentences with a mask for
 # their lengths — `np.where` keeps a finished sentence's $\alpha$ unchanged past its end, and `log_partition` then
 # returns `logsumexp(log_alpha[:, -1] + end)`:
