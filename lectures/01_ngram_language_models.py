@@ -39,7 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib.data import load_tinyshakespeare, word_tokenize
-from course_lib.exercises import check
+from course_lib.exercises import ask, check
 from course_lib.reference.ngram import NGramLM
 
 rng = np.random.default_rng(0)
@@ -132,6 +132,12 @@ assert all(unseen[a] <= unseen[b] for a, b in zip(orders, orders[1:])), "sparsit
 # sparsity: the share of validation n-grams that training never saw rises steeply with $n$.
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l1.q.sparsity")
+
+# %% [markdown]
 # ## Smoothing
 #
 # **Add-k** (Laplace for $k=1$) pretends every n-gram was seen $k$ more times:
@@ -159,6 +165,12 @@ for name, model in [("MLE", NGramLM(3, "mle")), ("add-1", NGramLM(3, "add_k", k=
     top = ", ".join(f"{w} {p:.3f}" for w, p in model.top_k(ctx, 5))
     print(f"{name:>10} | P(. | {ctx!r}): {top}")
     assert abs(model.distribution(ctx).sum() - 1) < 1e-9  # a distribution, whatever the smoothing
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l1.q.kn")
 
 # %% [markdown]
 # ## Perplexity
@@ -235,15 +247,15 @@ for n in (1, 2, 3, 5):
 # %% [markdown]
 # ## Exercises (they check themselves)
 #
-# Replace each `None` with your answer and re-run the cell.
+# Replace each `None` with your answer and re-run the cell. The expected answers live in `course_lib`, not
+# here; a wrong answer gets a hint, and `solution("key")` prints the worked solution when you want it.
 #
 # **1.** Using `trigram.count(...)` and `trigram.context_count(...)` only, compute the MLE probability
 # $P(\text{"you"} \mid \text{"i pray"})$.
 
 # %%
 answer_1 = None  # e.g. trigram.count("i pray you") / trigram.context_count("i pray")
-check("P_MLE(you | i pray)", answer_1, trigram.prob("you", "i pray"),
-      hint="divide the trigram count by the count of its context.")
+check("l1.mle", answer_1, trigram=trigram)
 
 # %% [markdown]
 # **2.** A model assigns probability $1/64$ to each of the 10 tokens of a test text. What is its perplexity?
@@ -251,8 +263,7 @@ check("P_MLE(you | i pray)", answer_1, trigram.prob("you", "i pray"),
 
 # %%
 answer_2 = None
-check("perplexity of a uniform 1/64 model", answer_2, math.exp(-math.log(1 / 64)),
-      hint="perplexity is the inverse of the geometric mean of the probabilities.")
+check("l1.uniform_ppl", answer_2)
 
 # %% [markdown]
 # **3.** With add-1 smoothing, what is $P(w \mid h)$ for a word $w$ never seen after a context $h$ that occurred
@@ -260,8 +271,7 @@ check("perplexity of a uniform 1/64 model", answer_2, math.exp(-math.log(1 / 64)
 
 # %%
 answer_3 = None
-check("add-1 probability of an unseen continuation", answer_3, (0 + 1) / (9 + 11),
-      hint="(count(h w) + 1) / (count(h) + |V|).")
+check("l1.add1", answer_3)
 
 # %% [markdown]
 # **4.** (Open.) Find a context where Kneser–Ney and add-1 disagree on the most likely next word, and explain

@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.data import load_tinyshakespeare, word_tokenize
-from course_lib.exercises import check
+from course_lib.exercises import ask, check
 from course_lib.lm_eval import (
     mix_logprobs,
     nearest_neighbours,
@@ -138,6 +138,12 @@ for k in (2, 4, 8, 16):
           f"{sum(p.numel() for p in direct.parameters()):>13,}")
     assert plain.hidden.weight.numel() == k * m_embed * n_hidden
 del plain, direct
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.cost")
 
 # %% [markdown]
 # ## Training: cross-entropy, one window at a time
@@ -283,7 +289,14 @@ assert {".", "!"} <= set(bench_nn["?"]) and {"gentle", "sweet"} <= set(bench_nn[
 # end up close because they occur in similar contexts and predict similar next words, and once they are close,
 # whatever the network learned about one applies to the other — this is the sharing of statistical strength
 # that counts cannot do.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.generalise")
+
+# %% [markdown]
 # ## What the feed-forward model does not fix
 #
 # * **The window is still fixed.** The model sees exactly $n-1$ words. A word just outside the window has no
@@ -315,16 +328,15 @@ for j in range(CONTEXT):
 # %% [markdown]
 # ## Exercises (they check themselves)
 #
-# Replace each `None` with your answer and re-run the cell.
+# Replace each `None` with your answer and re-run the cell. The expected answers live in `course_lib`, not
+# here; a wrong answer gets a hint, and `solution("key")` prints the worked solution when you want it.
 #
 # **1.** How many parameters does `BengioLM(vocab_size=1000, context_size=3, embed_dim=10, hidden_dim=20)`
 # have? Use the formula above, not the model.
 
 # %%
 answer_1 = None
-check("parameters of a small Bengio LM", answer_1,
-      sum(p.numel() for p in BengioLM(1000, 3, 10, 20).parameters()),
-      hint="|V| m + (n-1) m h + h + h |V| + |V|.")
+check("l2.params", answer_1)
 
 # %% [markdown]
 # **2.** A freshly initialised network gives every token roughly the same probability. What perplexity does a
@@ -332,8 +344,7 @@ check("parameters of a small Bengio LM", answer_1,
 
 # %%
 answer_2 = None
-check("perplexity of the uniform model", answer_2, perplexity(np.full(len(logp_kn3), -math.log(V))),
-      hint="the perplexity of a uniform choice among K options is K.")
+check("l2.uniform_ppl", answer_2, V=V)
 
 # %% [markdown]
 # **3.** Compute the cosine similarity of the small model's embeddings of "*king*" and "*queen*" (or of the
@@ -343,9 +354,8 @@ check("perplexity of the uniform model", answer_2, perplexity(np.full(len(logp_k
 pair = ("king", "queen") if "king" in vocab and "queen" in vocab else tuple(probes[:2])
 answer_3 = None
 a_vec, b_vec = emb[vocab.to_id(pair[0])], emb[vocab.to_id(pair[1])]
-check(f"cosine({pair[0]}, {pair[1]})", answer_3,
-      float(a_vec @ b_vec / (np.linalg.norm(a_vec) * np.linalg.norm(b_vec))),
-      hint="dot product divided by the product of the norms.")
+print(f"the pair: {pair}")
+check("l2.cosine", answer_3, a_vec=a_vec, b_vec=b_vec)
 
 # %% [markdown]
 # **4.** (Open.) Train the small model again with `direct=True`. Does the validation perplexity change? How many

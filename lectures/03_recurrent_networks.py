@@ -42,7 +42,7 @@ from torch import nn
 
 from course_lib import figures
 from course_lib.data import load_tinyshakespeare, word_tokenize
-from course_lib.exercises import check
+from course_lib.exercises import ask, check
 from course_lib.models.language_models import RNNLM, TBPTTLoss, tbptt_batches
 from course_lib.reference.gradcheck import numerical_gradient, rel_error
 from course_lib.reference.layers import (
@@ -188,6 +188,12 @@ print("every step uses the same Wh object:", all(c[3] is Wh for c in caches))
 assert np.allclose(h_all, np.stack(by_hand, 1)) and np.allclose(h_all, np.stack(generic, 1))
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.shared")
+
+# %% [markdown]
 # ## Backpropagation through time
 #
 # Training an unrolled RNN is backpropagation in that deep graph — called *backpropagation through time*
@@ -328,6 +334,12 @@ for k in (T, 5, 2):
     assert same_state and (rel_error(g["Wh"], dWh_full) < 1e-12) == (k >= T)
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.tbptt")
+
+# %% [markdown]
 # ## A character-level RNN language model
 #
 # Now a real one, in PyTorch: `RNNLM` is embedding → `nn.RNN` (the Elman cell, `cell="rnn_tanh"`) → linear
@@ -465,6 +477,78 @@ assert torch.allclose(states[:, -1], h_last[0]) and bool((reach > 0).all()) and 
 # it arrives much weaker than at $\mathbf{x}_T$ (the assert checks that): a first sight of the vanishing
 # gradient, the subject of the next lecture.
 #
+# ## One or many: four patterns, and the encoder–decoder
+#
+# Acceptor and transducer are two of the ways an RNN can connect inputs to outputs. Counting how many of each
+# there are gives the usual taxonomy (the picture Karpathy drew in 2015, "The unreasonable effectiveness of
+# recurrent neural networks"):
+#
+# | pattern | reads | writes | example | in this course |
+# |---|---|---|---|---|
+# | one → many | one input (as the first state) | a sequence | a caption from an image, text from a topic | a *conditioned* LM: the decoder below |
+# | many → one | a sequence | one output at the end | sentiment of a review | the acceptor above; Lecture 7 |
+# | many → many, aligned | a sequence | one output per input | tagging, language modelling | the transducer above; Lecture 6 |
+# | many → many, unaligned | a sequence | another sequence, of another length | translation, summarisation | the encoder–decoder below |
+#
+# The last one needs two RNNs. An **encoder** reads the whole source and its final state $\mathbf{h}_n$ becomes
+# the starting state of a **decoder**, which is a language model conditioned on it: it predicts $y_t$ from
+# $y_{<t}$ and $\mathbf{h}_n$ (Sutskever, Vinyals & Le 2014; Cho et al. 2014). Everything the decoder knows
+# about the source has to pass through that one vector — the bottleneck that attention (Bahdanau et al. 2015)
+# later removed.
+#
+# **Teacher forcing.** How should the decoder be trained? At step $t$ it needs $y_{t-1}$ as input. In training
+# we give it the *gold* $y_{t-1}$ from the data, whatever it would have predicted: this is teacher forcing, and
+# it is exactly what the character LM above did (its input at step $t$ was the true character $x_{t-1}$). All
+# steps are then trained at once, in parallel, and one wrong prediction does not spoil the following steps'
+# training. At test time there is no gold output: the decoder reads its *own* previous prediction
+# (free-running). The two regimes differ — the model was never trained on its own mistakes — which is called
+# *exposure bias*.
+#
+# A task that shows the pattern in seconds: reverse a sequence of 8 digits. The first output digit is the last
+# input, so no transducer that must answer while it reads could do it; the encoder–decoder
+# (`course_lib.models.seq2seq.Seq2Seq`, GRU encoder and decoder) can. We train it with teacher forcing and then
+# measure it both ways on sequences it has not seen.
+
+# %%
+from course_lib.models.seq2seq import Seq2Seq, reversal_batch  # noqa: E402
+
+torch.manual_seed(0)
+gen_s2s = torch.Generator().manual_seed(0)
+s2s = Seq2Seq(vocab=10, embed_dim=32, hidden_dim=128)
+opt_s2s = torch.optim.Adam(s2s.parameters(), lr=3e-3)
+for _ in range(600):
+    src, tgt = reversal_batch(64, 8, 10, gen_s2s)
+    loss = s2s.loss(src, tgt)                    # teacher forcing inside: the decoder reads the gold y_{t-1}
+    opt_s2s.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(s2s.parameters(), 1.0)
+    opt_s2s.step()
+
+src_te, tgt_te = reversal_batch(500, 8, 10, torch.Generator().manual_seed(123))
+with torch.no_grad():
+    forced = s2s(src_te, tgt_te).argmax(-1)      # each step given the gold previous digit
+free = s2s.greedy(src_te, 8)                     # each step given its own previous prediction
+acc_forced = (forced == tgt_te).float().mean(0)
+acc_free = (free == tgt_te).float().mean(0)
+print(f"600 steps; final training loss {loss.item():.3f}")
+print("digit accuracy by output position, teacher-forced:", " ".join(f"{a:.2f}" for a in acc_forced.tolist()))
+print("                                  free-running:  ", " ".join(f"{a:.2f}" for a in acc_free.tolist()))
+print(f"whole sequence right, free-running: {(free == tgt_te).all(1).float().mean():.0%} of 500;  e.g. "
+      f"{src_te[0].tolist()} -> {free[0].tolist()}")
+assert acc_free.mean() > 0.7, "the encoder-decoder learned to reverse"
+assert acc_free.mean() < acc_forced.mean(), "free-running is harder than teacher-forced"
+gap = acc_forced - acc_free
+assert gap[-2:].mean() > gap[:2].mean(), "the text says the gap grows along the output"
+
+# %% [markdown]
+# Free-running is worse than teacher-forced (checked above), and the gap grows along the output: once a digit
+# is wrong the decoder continues from a state the training never produced. Both numbers would keep rising
+# with training; the lesson is the difference between the two regimes.
+
+# %%
+ask("l3.q.teacher")
+
+# %% [markdown]
 # ## Bidirectional RNNs
 #
 # For tagging, the words *after* position $i$ matter as much as those before it. A **bidirectional RNN**
@@ -550,17 +634,58 @@ ax.set_title("Character LMs on tiny-shakespeare (lower is better)")
 fig.tight_layout()
 
 # %% [markdown]
+# ## A bidirectional language model from two language models (ELMo)
+#
+# A biRNN cannot be trained as a language model — its backward half would see the word to predict. But two
+# separate LMs can: a *forward* LM reads left to right and predicts the next token, a *backward* LM reads right to
+# left and predicts the previous one, each a normal LM. Peters et al. (2018, ELMo) train such a pair on a large
+# corpus (their objective is the sum of the two log-likelihoods) and then describe token $t$ by the two states
+# around it, $[\overrightarrow{\mathbf{h}}_t ; \overleftarrow{\mathbf{h}}_t]$, as features for tagging,
+# question answering and more — pretrained *contextual* representations, the idea Lecture 7 returns to.
+#
+# Our forward model is the character LM trained above. The backward one is the same recipe on the reversed
+# text. Then a test neither can pass alone: hide a character of the validation text and predict it from its
+# left context, from its right context, and from both (`course_lib.models.bilm.fill_in_logprobs` multiplies
+# the two predictions and renormalises).
+
+# %%
+from course_lib.models.bilm import bilm_states, fill_in_logprobs  # noqa: E402
+
+torch.manual_seed(0)
+back_lm = RNNLM(vocab_size=len(chars), embed_dim=32, hidden_dim=128, cell="rnn_tanh")
+train(back_lm, tbptt_batches(ids_train.flip(0), batch_size=32, seq_len=64), loss_fn=TBPTTLoss(),
+      optimizer=torch.optim.Adam(back_lm.parameters(), lr=3e-3), epochs=1, clip_norm=5.0, progress=False)
+probe_ids = ids_val[:3000]
+fill = fill_in_logprobs(char_lm, back_lm, probe_ids)
+hidden_chars = probe_ids[1:-1]
+fill_acc = {side: (lp.argmax(-1) == hidden_chars).float().mean().item() for side, lp in fill.items()}
+fill_bits = {side: -lp[torch.arange(len(hidden_chars)), hidden_chars].mean().item() / math.log(2)
+             for side, lp in fill.items()}
+for side in ("left", "right", "both"):
+    print(f"hidden character predicted from the {side:>5} context: accuracy {fill_acc[side]:.1%}, "
+          f"{fill_bits[side]:.2f} bits/char")
+feats = bilm_states(char_lm, back_lm, probe_ids[:50])
+print(f"ELMo-style features of 50 characters: {tuple(feats.shape)} = [forward state; backward state]")
+assert fill_acc["both"] > max(fill_acc["left"], fill_acc["right"]), "both sides know more than either"
+
+# %% [markdown]
+# Both sides together predict the hidden character better than either side alone (checked above): the
+# concatenated states carry information about the whole text around a position, which is what made ELMo's
+# features useful. (ELMo itself uses two-layer LSTMs over characters-to-words and a learned weighted sum of
+# their layers; the principle is the one shown here.)
+
+# %% [markdown]
 # ## Exercises (they check themselves)
 #
-# Replace each `None` with your answer and re-run the cell.
+# Replace each `None` with your answer and re-run the cell. The expected answers live in `course_lib`, not
+# here; a wrong answer gets a hint, and `solution("key")` prints the worked solution when you want it.
 #
 # **1.** How many parameters does `nn.RNN(input_size=10, hidden_size=20)` have? (PyTorch keeps two bias
 # vectors, `bias_ih` and `bias_hh`, where eq. (4) has one.)
 
 # %%
 answer_1 = None
-check("parameters of nn.RNN(10, 20)", answer_1, sum(p.numel() for p in nn.RNN(10, 20).parameters()),
-      hint="W_ih is (20, 10), W_hh is (20, 20), and two biases of 20.")
+check("l3.rnn_params", answer_1)
 
 # %% [markdown]
 # **2.** What is the shape of the output of `nn.RNN(8, 16, num_layers=3, bidirectional=True, batch_first=True)`
@@ -568,9 +693,7 @@ check("parameters of nn.RNN(10, 20)", answer_1, sum(p.numel() for p in nn.RNN(10
 
 # %%
 answer_2 = None
-check("biRNN output shape", answer_2,
-      tuple(nn.RNN(8, 16, num_layers=3, bidirectional=True, batch_first=True)(torch.zeros(4, 9, 8))[0].shape),
-      hint="(N, T, number of directions x H); the number of layers does not appear.")
+check("l3.birnn_shape", answer_2)
 
 # %% [markdown]
 # **3.** For one tanh step with $\mathbf{h}_t = (0.5, -0.8)$ and $\partial L / \partial \mathbf{h}_t = (1, 2)$,
@@ -578,10 +701,7 @@ check("biRNN output shape", answer_2,
 
 # %%
 answer_3 = None
-_h, _dh = np.array([[0.5, -0.8]]), np.array([[1.0, 2.0]])
-_cache = (np.zeros((1, 1)), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((2, 2)), np.arctanh(_h), _h, "tanh")
-check("delta through tanh", answer_3, rnn_step_backward(_dh, _cache)[4],  # db = delta summed over N = 1 row
-      hint="multiply elementwise by 1 - h^2.")
+check("l3.tanh_delta", answer_3)
 
 # %% [markdown]
 # **4.** With logits $\mathbf{z} = (1, 2, 3)$, what probability does temperature $\tau = 0.5$ give to the
@@ -589,8 +709,7 @@ check("delta through tanh", answer_3, rnn_step_backward(_dh, _cache)[4],  # db =
 
 # %%
 answer_4 = None
-check("softmax at temperature 0.5", answer_4, F.softmax(torch.tensor([1.0, 2.0, 3.0]) / 0.5, 0)[2].item(),
-      hint="divide the logits by tau, then take the softmax.")
+check("l3.softmax_T", answer_4)
 
 # %% [markdown]
 # **5.** (Open.) Retrain the character LM with `TBPTTLoss` replaced by a loss that starts every batch from a

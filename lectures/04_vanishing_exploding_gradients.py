@@ -48,8 +48,7 @@ from course_lib.agreement import (
     train_number_predictor,
 )
 from course_lib.data import load_agreement
-from course_lib.exercises import check
-from course_lib.reference.layers import sigmoid
+from course_lib.exercises import ask, check
 from course_lib.reference.optim import clip_grad_norm
 from course_lib.reference.rnn import rnn_forward, rnn_hidden_jacobian_norms
 from course_lib.widgets import vanishing_gradient_explorer
@@ -203,7 +202,14 @@ assert curves[0][0] > 1 > curves[1][0] > curves[2][0], "more saturation, faster 
 # one-sided: saturation can only shrink the product, never grow it (the curves never cross above the linear one).
 # So in practice the vanishing side is the common one, while explosions come in bursts, when the state moves into
 # a region where units are not saturated and $W^h$ has a large eigenvalue.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l4.q.necessary")
+
+# %% [markdown]
 # ## Explore it yourself
 #
 # The explorer below recomputes everything from the NumPy reference when a control moves. Top left:
@@ -316,7 +322,14 @@ assert np.all(trace["step_clipped"] <= 1.0 + 1e-12), "... but no step is longer 
 # threshold (left, blue), but each step
 # has length at most $0.2 \times 1$, and its loss falls steadily. Clipping does nothing for the vanishing side;
 # for that we need a different cell.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l4.q.clip")
+
+# %% [markdown]
 # ## What vanishing gradients cost: subject-verb agreement
 #
 # In English the verb agrees in number with the head of its subject, however far away:
@@ -423,17 +436,15 @@ assert 24 <= len(stoi) < 100 and 100 <= len(train0) < 1000, "a few dozen words, 
 #
 # ## Exercises (they check themselves)
 #
-# Replace each `None` with your answer and re-run the cell.
+# Replace each `None` with your answer and re-run the cell. The expected answers live in `course_lib`, not
+# here; a wrong answer gets a hint, and `solution("key")` prints the worked solution when you want it.
 #
 # **1.** A linear RNN has $W^h = 0.8\,Q$ with $Q$ orthogonal. By what factor is $\lVert \partial \mathbf{h}_T /
 # \partial \mathbf{h}_t \rVert_2$ smaller than 1 when $T - t = 20$?
 
 # %%
 answer_1 = None
-_, _cache = rnn_forward(np.zeros((1, 20, 2)), np.zeros((1, 4)), np.zeros((2, 4)),
-                        0.8 * base_recurrent_matrix(4, seed=3), np.zeros(4), "linear")
-check("||dh_T/dh_t|| after 20 steps at rho = 0.8", answer_1, rnn_hidden_jacobian_norms(_cache)[0, 0],
-      hint="for rho times an orthogonal matrix, every step multiplies the norm by exactly rho.")
+check("l4.jacobian", answer_1)
 
 # %% [markdown]
 # **2.** Clip the gradient $\mathbf{g} = (3, 4)$ at threshold 1 (Algorithm 1). Give the clipped vector as a NumPy
@@ -441,8 +452,7 @@ check("||dh_T/dh_t|| after 20 steps at rho = 0.8", answer_1, rnn_hidden_jacobian
 
 # %%
 answer_2 = None
-check("clipped gradient", answer_2, clip_grad_norm([np.array([3.0, 4.0])], 1.0, eps=0.0)[0][0],
-      hint="||g|| = 5; multiply g by threshold / ||g||.")
+check("l4.clip", answer_2)
 
 # %% [markdown]
 # **3.** For an RNN with the logistic sigmoid as $g$, below what value of the largest singular value of $W^h$ is
@@ -450,9 +460,7 @@ check("clipped gradient", answer_2, clip_grad_norm([np.array([3.0, 4.0])], 1.0, 
 
 # %%
 answer_3 = None
-_s = sigmoid(np.array(0.0))
-check("sigma_max bound for the sigmoid", answer_3, 1 / (_s * (1 - _s)),
-      hint="sigma'(a) = sigma(a)(1 - sigma(a)) is largest at a = 0; the bound is 1 / gamma.")
+check("l4.sigmoid_bound", answer_3)
 
 # %% [markdown]
 # **4.** Among the evaluation sentences with exactly **one** attractor, what fraction has that attractor as the
@@ -460,8 +468,7 @@ check("sigma_max bound for the sigmoid", answer_3, 1 / (_s * (1 - _s)),
 
 # %%
 answer_4 = None
-check("share of 1-attractor items whose last noun is the attractor", answer_4, 1 - recency_acc[1],
-      hint="the last-noun rule is wrong exactly on those items.")
+check("l4.recency", answer_4, recency_acc=recency_acc)
 
 # %% [markdown]
 # **5.** (Open.) Train on *all* training sentences, attractors included. Does the Elman RNN catch up with the

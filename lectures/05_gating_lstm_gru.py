@@ -43,7 +43,7 @@ from torch import nn
 from course_lib import figures
 from course_lib.checkpoints import load_shipped
 from course_lib.data import load_tinyshakespeare
-from course_lib.exercises import check
+from course_lib.exercises import ask, check
 from course_lib.reference.gradcheck import numerical_gradient, rel_error
 from course_lib.reference.gru import from_torch_gru, gru_forward, gru_step_forward
 from course_lib.reference.layers import sigmoid
@@ -258,7 +258,14 @@ assert min(per_unit.values()) > 100, "every unit of forget-gate bias buys orders
 # $\mathbf{f} \approx \sigma(0) = 0.5$ and halves its memory at every step — barely better than the Elman RNN. A
 # bias of 1 (Gers et al. 2000; Jozefowicz et al. 2015) starts it at $\sigma(1) \approx 0.73$, and the network can
 # learn to push $\mathbf{f}$ towards 1 where it needs to remember.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.carousel")
+
+# %% [markdown]
 # ## Backpropagation through the LSTM
 #
 # Greff et al. (2017) give the backward pass of their LSTM. With $\Delta^t$ the gradient arriving at $\mathbf{y}^t$
@@ -389,7 +396,14 @@ assert n_gru * 4 == n_lstm * 3
 # forgetting to writing (one gate for both); with $\mathbf{z}$ near 1 the state is copied, and the gradient with
 # it, as through the LSTM's cell. Chung et al. (2014) found the two comparable; which one wins depends on the
 # task.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.gru_reset")
+
+# %% [markdown]
 # ## Is the LSTM optimal? Jozefowicz, Zaremba & Sutskever (2015)
 #
 # *An Empirical Exploration of Recurrent Network Architectures* (ICML 2015) ran an evolutionary search over more
@@ -569,23 +583,22 @@ assert "constant" in quote_warning  # what the viewer shows for that preset on t
 #
 # ## Exercises (they check themselves)
 #
-# Replace each `None` with your answer and re-run the cell.
+# Replace each `None` with your answer and re-run the cell. The expected answers live in `course_lib`, not
+# here; a wrong answer gets a hint, and `solution("key")` prints the worked solution when you want it.
 #
 # **1.** With the memory $\mathbf{s} = (1, 2, 3)$, the input $\mathbf{x} = (7, 8, 9)$ and the gate
 # $\mathbf{g} = (1, 0, 1)$, what is $\mathbf{s}'$? Give a NumPy array.
 
 # %%
 answer_1 = None
-_g, _x, _s = np.array([1, 0, 1]), np.array([7, 8, 9]), np.array([1, 2, 3])
-check("gated write", answer_1, _g * _x + (1 - _g) * _s, hint="entries where g = 1 come from x, the others from s.")
+check("l5.gated_write", answer_1)
 
 # %% [markdown]
 # **2.** How many parameters does `nn.LSTM(input_size=10, hidden_size=20)` have?
 
 # %%
 answer_2 = None
-check("parameters of nn.LSTM(10, 20)", answer_2, sum(p.numel() for p in nn.LSTM(10, 20).parameters()),
-      hint="four blocks, each with W_ih (20 x 10), W_hh (20 x 20) and two biases of 20.")
+check("l5.lstm_params", answer_2)
 
 # %% [markdown]
 # **3.** If every forget gate stays at 0.9, by what factor does the direct cell path scale the gradient over 50
@@ -593,12 +606,7 @@ check("parameters of nn.LSTM(10, 20)", answer_2, sum(p.numel() for p in nn.LSTM(
 
 # %%
 answer_3 = None
-_T = 50
-_cache3 = lstm_forward(np.zeros((1, _T, 1)), None, np.ones((1, 1)), np.zeros((1, 4)), np.zeros((1, 4)),
-                       np.array([0.0, np.log(0.9 / 0.1), 0.0, 0.0]))[2]  # forget bias with sigma(b) = 0.9
-check("cell-path factor over 50 steps", answer_3, lstm_backward(np.zeros((1, _T, 1)), _cache3,
-                                                                 dc_T=np.ones((1, 1)))[2].item(),
-      hint="multiply the forget gates: f^T.")
+check("l5.cell_path", answer_3)
 
 # %% [markdown]
 # **4.** A GRU in the lecture's convention has $\mathbf{z} \approx \mathbf{1}$ (a huge update-gate bias). What is
@@ -606,11 +614,7 @@ check("cell-path factor over 50 steps", answer_3, lstm_backward(np.zeros((1, _T,
 
 # %%
 answer_4 = None
-_bz = np.zeros(6)
-_bz[2:4] = 50.0  # z-block of [r, z, n]
-_h4 = gru_step_forward(np.ones((1, 3)), np.array([[0.5, -0.2]]), rng.standard_normal((3, 6)),
-                       rng.standard_normal((2, 6)), _bz, np.zeros(6))[0][0]
-check("GRU state with z = 1", answer_4, _h4, rtol=1e-6, hint="z weighs the old state: h = z * h_prev + ...")
+check("l5.gru_z1", answer_4)
 
 # %% [markdown]
 # **5.** (Open.) Use the viewer's feature box to look for a cell that is on inside a speaker's name (a line of

@@ -38,7 +38,7 @@ from IPython.display import display
 
 from course_lib import figures
 from course_lib.data import UPOS_TAGS, load_ud_pos, load_uner, load_wnut17
-from course_lib.exercises import check
+from course_lib.exercises import ask, check
 from course_lib.metrics import iob_spans, span_prf, tagging_error_analysis, token_accuracy
 from course_lib.models.crf import CRF
 from course_lib.reference import crf as ref_crf
@@ -199,6 +199,12 @@ assert bad["Viterbi (with the CRF)"]["tokens"] <= bad["argmax of emissions"]["to
 # next — removes almost all of them, because it scores the tag *sequence*, not the tags one by one.
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.invalid")
+
+# %% [markdown]
 # ## The linear-chain CRF
 #
 # A conditional random field (Lafferty et al. 2001) is a log-linear model of the whole tag sequence $s_{1:m}$ given
@@ -303,6 +309,12 @@ assert abs(loglik - expect) < 1e-4 and layer.decode(emis)[0] == path
 # (the marginals, from the forward-backward algorithm) minus the count in the gold path. Training stops moving a
 # score when the model's expectations match the data. Assignment 3 states this gradient; you implement it
 # with your forward-backward marginals, and the grader checks it.
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.viterbi")
 
 # %% [markdown]
 # ## The BiLSTM-CRF
@@ -495,7 +507,8 @@ if real:
 # %% [markdown]
 # ## Exercises (they check themselves)
 #
-# Replace each `None` with your answer and re-run the cell.
+# Replace each `None` with your answer and re-run the cell. The expected answers live in `course_lib`, not
+# here; a wrong answer gets a hint, and `solution("key")` prints the worked solution when you want it.
 #
 # **1.** With the tiny CRF above (`E`, `A`, `a_start`, `a_end`), compute by hand — one line of NumPy indexing —
 # the score of the tag sequence $y = (2, 0, 0, 1, 2)$.
@@ -503,18 +516,14 @@ if real:
 # %%
 y = [2, 0, 0, 1, 2]
 answer_1 = None  # e.g. a_start[y[0]] + sum(E[t, y[t]] for t in range(T)) + ... + a_end[y[-1]]
-check("score of y = (2, 0, 0, 1, 2)", answer_1,
-      ref_crf.sequence_score(E[None], np.array([y]), None, A, a_start, a_end)[0],
-      hint="start score of the first tag + the emissions + A[y_{t-1}, y_t] for t = 2..T + end score of the last.")
+check("l6.score", answer_1, E=E, A=A, a_start=a_start, a_end=a_end)
 
 # %% [markdown]
 # **2.** What is $P(y \mid x)$ of that sequence? (Use `log_z` from above.)
 
 # %%
 answer_2 = None
-check("P(y | x)", answer_2,
-      math.exp(ref_crf.sequence_score(E[None], np.array([y]), None, A, a_start, a_end)[0] - log_z),
-      hint="exp(score(y) - log Z).")
+check("l6.prob", answer_2, E=E, A=A, a_start=a_start, a_end=a_end, log_z=log_z)
 
 # %% [markdown]
 # **3.** A sentence of 20 tokens is tagged with the 17 UPOS tags. How many terms does $Z$ sum over, and about how
@@ -523,8 +532,7 @@ check("P(y | x)", answer_2,
 
 # %%
 answer_3 = None
-check("forward-algorithm additions for T = 20, K = 17", answer_3, (20 - 1) * 17 ** 2,
-      hint=f"Z has 17**20 = {17 ** 20:.2e} terms; the recursion makes K*K additions at each of T-1 steps.")
+check("l6.forward_cost", answer_3)
 
 # %% [markdown]
 # **4.** Which spans does `conlleval` read from `B-PER I-PER O I-LOC B-LOC`? Give a list of
@@ -532,8 +540,7 @@ check("forward-algorithm additions for T = 20, K = 17", answer_3, (20 - 1) * 17 
 
 # %%
 answer_4 = None
-check("spans of B-PER I-PER O I-LOC B-LOC", answer_4, iob_spans(["B-PER", "I-PER", "O", "I-LOC", "B-LOC"]),
-      hint="conlleval starts a new span at an I- tag that does not continue one (here after O).")
+check("l6.spans", answer_4)
 
 # %% [markdown]
 # **5.** A system predicts 50 entities, 40 of them exactly right; the gold data has 80 entities. What is its span
@@ -541,8 +548,7 @@ check("spans of B-PER I-PER O I-LOC B-LOC", answer_4, iob_spans(["B-PER", "I-PER
 
 # %%
 answer_5 = None
-check("span F1 with 40 correct, 50 predicted, 80 gold", answer_5, 2 * (40 / 50) * (40 / 80) / (40 / 50 + 40 / 80),
-      hint="precision = correct / predicted, recall = correct / gold, F1 = 2PR / (P + R).")
+check("l6.f1", answer_5)
 
 # %% [markdown]
 # **6.** (Open.) Set the CRF's transition scores of the NER model to zero (`ner.crf.transitions.data.zero_()` on a

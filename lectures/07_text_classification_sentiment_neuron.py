@@ -32,7 +32,6 @@
 
 # %%
 import json
-import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -49,7 +48,7 @@ from course_lib.baselines import (
     tokenize,
 )
 from course_lib.data import load_imdb_splits, load_sst2
-from course_lib.exercises import check
+from course_lib.exercises import ask, check
 from course_lib.sequence_labelling import CHECKPOINT_DIR
 from course_lib.text_classification import (
     PUBLISHED_IMDB,
@@ -271,7 +270,14 @@ if have_lstm:
 # Pretraining gives the classifier a head start: the LSTM already tracks what a review is talking about, so the
 # one bit per review only has to select among features that exist. Our CPU budget is minutes, not days, so both
 # our rows are far above the published ones (both checked above); the *gap* between them is the lesson.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.pretraining")
+
+# %% [markdown]
 # ## Other ways to give the acceptor more to learn from
 #
 # Language-model pretraining is one answer to "one bit per review is too little". Goldberg's primer (deck 001)
@@ -703,7 +709,14 @@ fig.tight_layout()
 # Miyato et al.'s gain (7.39 % → 6.21 % with adversarial, 5.91 % with virtual adversarial training) came on top of
 # a pretrained LSTM, a tuned $\epsilon$ and the full data set; for a small bag-of-embeddings model on 2,000
 # reviews it acts as a regulariser, one among many.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.adversarial")
+
+# %% [markdown]
 # ## Summary
 #
 # * An RNN acceptor reads a text and classifies its final state; on long reviews the naive version trains poorly
@@ -718,7 +731,8 @@ fig.tight_layout()
 # %% [markdown]
 # ## Exercises (they check themselves)
 #
-# Replace each `None` with your answer and re-run the cell.
+# Replace each `None` with your answer and re-run the cell. The expected answers live in `course_lib`, not
+# here; a wrong answer gets a hint, and `solution("key")` prints the worked solution when you want it.
 #
 # **1.** In 1,000 positive and 1,000 negative reviews, the bigram *"not bad"* occurs in 60 positive and 20
 # negative ones. With $\alpha = 1$ and, for simplicity, $\lVert p \rVert_1 = \lVert q \rVert_1$, what is its
@@ -726,8 +740,7 @@ fig.tight_layout()
 
 # %%
 answer_1 = None
-check("log-count ratio of 'not bad'", answer_1, math.log((1 + 60) / (1 + 20)),
-      hint="with equal norms, r = log(p / q) = log((alpha + 60) / (alpha + 20)).")
+check("l7.log_count_ratio", answer_1)
 
 # %% [markdown]
 # **2.** Radford et al.'s single unit has 7.70 % test error on IMDB's 25,000 test reviews. How many test reviews
@@ -735,8 +748,7 @@ check("log-count ratio of 'not bad'", answer_1, math.log((1 + 60) / (1 + 20)),
 
 # %%
 answer_2 = None
-check("reviews misclassified by the sentiment unit", answer_2, round(0.0770 * 25_000),
-      hint="error rate times the number of test reviews.")
+check("l7.misclassified", answer_2)
 
 # %% [markdown]
 # **3.** The gradient of the loss with respect to a (two-word, two-dimensional) embedded input is
@@ -745,9 +757,7 @@ check("reviews misclassified by the sentiment unit", answer_2, round(0.0770 * 25
 
 # %%
 answer_3 = None
-g_ex = np.array([[3.0, 0.0], [0.0, 4.0]])
-check("r_adv for g = [[3, 0], [0, 4]], eps = 1", answer_3, g_ex / np.linalg.norm(g_ex),
-      hint="divide g by its Euclidean norm over all entries, sqrt(9 + 16) = 5.")
+check("l7.r_adv", answer_3)
 
 # %% [markdown]
 # **4.** How many of the 4,096-unit mLSTM's parameters sit in the recurrent matrices $W_{mh}$ (H×H) and
@@ -755,8 +765,7 @@ check("r_adv for g = [[3, 0], [0, 4]], eps = 1", answer_3, g_ex / np.linalg.norm
 
 # %%
 answer_4 = None
-check("recurrent parameters of the 4,096-unit mLSTM", answer_4, 5 * 4096 ** 2,
-      hint="H*H + 4H*H with H = 4096.")
+check("l7.mlstm_recurrent", answer_4)
 
 # %% [markdown]
 # **5.** (Open.) Find a test review that unit 151 gets wrong: drag the review slider of the word LM's view above

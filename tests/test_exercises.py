@@ -1,9 +1,18 @@
+"""course_lib.exercises and its bank: verdicts, hidden answers, hints, worked solutions, questions."""
+
+import re
+from pathlib import Path
+
 import numpy as np
+import pytest
 
-from course_lib.exercises import check
+from course_lib.exercise_bank import ITEMS, lookup
+from course_lib.exercises import ask, check, solution
+
+LECTURES = Path(__file__).resolve().parents[1] / "lectures"
 
 
-def test_check_verdicts(capsys):
+def test_legacy_check_verdicts(capsys):
     assert check("a", None, 1.0) is None
     assert check("b", 0.5, 0.5 + 1e-12) is True
     assert check("c", 0.5, 0.6, hint="count again") is False
@@ -11,4 +20,84 @@ def test_check_verdicts(capsys):
     assert check("e", "NOUN", "NOUN") is True
     assert check("f", [1, 2], "x") is False
     out = capsys.readouterr().out
-    assert "not attempted" in out and "count again" in out and "expected shape (4,)" in out
+    assert "not attempted" in out and "count again" in out and "shape (4,)" in out
+
+
+def _context(item):
+    """Stand-ins for the lecture objects an exercise needs (the real ones are checked by running the lectures)."""
+    rng = np.random.default_rng(0)
+
+    class Trigram:
+        def prob(self, w, h):
+            return 0.25
+
+    pool = {"trigram": Trigram(), "V": 6407, "a_vec": rng.normal(size=8), "b_vec": rng.normal(size=8),
+            "recency_acc": np.array([1.0, 0.7, 0.4, 0.0]), "E": rng.normal(size=(5, 3)),
+            "A": rng.normal(size=(3, 3)), "a_start": rng.normal(size=3), "a_end": rng.normal(size=3), "log_z": 4.0}
+    return {n: pool[n] for n in item.needs}
+
+
+@pytest.mark.parametrize("key", [k for k, it in ITEMS.items() if not it.choices])
+def test_every_exercise_accepts_its_answer_and_never_prints_it(key, capsys):
+    item = lookup(key)
+    ctx = _context(item)
+    want = item.expected(**ctx)
+    assert check(key, want, **ctx) is True
+    assert check(key, None, **ctx) is None
+    if isinstance(want, (int, float, np.ndarray, np.floating, np.integer)):
+        wrong = np.asarray(want, dtype=float) * 1.5 + 1.0
+        assert check(key, wrong, **ctx) is False
+        out = capsys.readouterr().out
+        last = out.strip().splitlines()[-1]
+        # exactly the title, the hint and where the solution is: the verdict never gives the answer away
+        assert last == f'[!] {item.title}: not yet. {item.hint} (worked solution: solution("{key}"))', last
+    solution(key)
+    assert item.solution in capsys.readouterr().out
+
+
+def test_an_exercise_without_its_lecture_objects_says_which(capsys):
+    with pytest.raises(TypeError, match="trigram=trigram"):
+        check("l1.mle", 0.5)
+    with pytest.raises(KeyError, match="this lecture's are"):
+        check("l1.nope", 1)
+
+
+@pytest.mark.parametrize("key", [k for k, it in ITEMS.items() if it.choices])
+def test_every_question_has_one_right_letter(key, capsys):
+    item = lookup(key)
+    assert item.correct in item.letters() and len(item.choices) >= 3 and item.solution and item.hint
+    verdicts = [check(key, ltr) for ltr in item.letters()]
+    assert verdicts.count(True) == 1 and verdicts[item.letters().index(item.correct)]
+    assert check(key, "z") is False and "answer with one of" in capsys.readouterr().out
+    text = ask(key, static=True).text()
+    assert item.prompt in text and all(c in text for c in item.choices) and item.solution not in text
+
+
+def test_the_widget_checks_and_explains():
+    item = lookup("l3.q.shared")
+    quiz = ask("l3.q.shared", static=False)
+    box = quiz.children[0]
+    radio, (check_b, show_b), verdict, sol = box.children[1], box.children[2].children, box.children[3], box.children[4]
+    check_b.click()
+    assert "pick an answer" in verdict.value
+    radio.value = "a"
+    check_b.click()
+    assert "not yet" in verdict.value
+    radio.value = item.correct
+    check_b.click()
+    assert "correct" in verdict.value and sol.value == ""
+    show_b.click()
+    assert "shared" in sol.value or "same" in sol.value
+
+
+def test_lectures_use_only_bank_keys_and_every_question_is_asked():
+    used, asked = set(), set()
+    for path in sorted(LECTURES.glob("0*.py")):
+        src = path.read_text()
+        calls = re.findall(r"^check\((.*)$", src, flags=re.M)
+        assert all(re.match(r'"l\d\.[\w.]+"', c) for c in calls), (path.name, calls)  # no expected value inline
+        used |= set(re.findall(r'^check\("(l\d\.[\w.]+)"', src, flags=re.M))
+        asked |= {k for call in re.findall(r"^ask\((.*)\)$", src, flags=re.M) for k in re.findall(r'"([\w.]+)"', call)}
+    assert used | asked <= set(ITEMS)
+    assert {k for k, it in ITEMS.items() if not it.choices} <= used
+    assert {k for k, it in ITEMS.items() if it.choices} <= asked, "a question of the bank is asked nowhere"

@@ -1,0 +1,393 @@
+"""The answers, hints and worked solutions of the lectures' exercises and questions (used by
+:mod:`course_lib.exercises`; a lecture names an item by its key and never shows its answer).
+
+Keys are ``l<lecture>.<name>`` for exercises (the answer is computed by course code, from the lecture's objects
+when they are passed as keyword arguments) and ``l<lecture>.q.<name>`` for multiple-choice questions. Every
+item's solution explains the answer; tests check that every computed answer agrees with its worked solution and
+that every question the lectures ask is here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["ITEMS", "Item", "lookup"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One exercise (``answer`` computes the expected value) or question (``choices`` and ``correct``)."""
+
+    title: str
+    hint: str
+    solution: str
+    answer: Callable | None = None
+    prompt: str = ""
+    choices: tuple[str, ...] = ()
+    correct: str = ""
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    needs: tuple[str, ...] = field(default=())
+
+    def letters(self) -> list[str]:
+        return [chr(ord("a") + i) for i in range(len(self.choices))]
+
+    def expected(self, **context):
+        missing = [n for n in self.needs if n not in context]
+        if missing:
+            raise TypeError(f"check({self.title!r}) needs the lecture's {', '.join(missing)}: pass "
+                            + ", ".join(f"{n}={n}" for n in missing))
+        return self.answer(**{n: context[n] for n in self.needs})
+
+
+def _ex(title, hint, solution, answer, needs=(), **kw) -> Item:
+    return Item(title=title, hint=hint, solution=solution, answer=answer, needs=tuple(needs), **kw)
+
+
+def _q(title, prompt, choices, correct, hint, solution) -> Item:
+    return Item(title=title, hint=hint, solution=solution, prompt=prompt, choices=tuple(choices), correct=correct)
+
+
+# ---------------------------------------------------------------------------------------------- answers
+def _bengio_params():
+    from course_lib.models.language_models import BengioLM
+
+    return sum(p.numel() for p in BengioLM(1000, 3, 10, 20).parameters())
+
+
+def _torch_params(kind: str, D: int, H: int):
+    from torch import nn
+
+    return sum(p.numel() for p in getattr(nn, kind)(D, H).parameters())
+
+
+def _birnn_shape():
+    import torch
+    from torch import nn
+
+    return tuple(nn.RNN(8, 16, num_layers=3, bidirectional=True, batch_first=True)(torch.zeros(4, 9, 8))[0].shape)
+
+
+def _tanh_delta():
+    h, dh = np.array([0.5, -0.8]), np.array([1.0, 2.0])
+    return dh * (1 - h ** 2)
+
+
+def _softmax_T():
+    z = np.array([1.0, 2.0, 3.0]) / 0.5
+    e = np.exp(z - z.max())
+    return float(e[2] / e.sum())
+
+
+def _jacobian_20():
+    from course_lib.reference.rnn import rnn_forward, rnn_hidden_jacobian_norms
+    from course_lib.widgets.gradients import base_recurrent_matrix
+
+    _, cache = rnn_forward(np.zeros((1, 20, 2)), np.zeros((1, 4)), np.zeros((2, 4)),
+                           0.8 * base_recurrent_matrix(4, seed=3), np.zeros(4), "linear")
+    return rnn_hidden_jacobian_norms(cache)[0, 0]
+
+
+def _clipped():
+    from course_lib.reference.optim import clip_grad_norm
+
+    return clip_grad_norm([np.array([3.0, 4.0])], 1.0, eps=0.0)[0][0]
+
+
+def _cell_path():
+    from course_lib.reference.lstm import lstm_backward, lstm_forward
+
+    T = 50
+    cache = lstm_forward(np.zeros((1, T, 1)), None, np.ones((1, 1)), np.zeros((1, 4)), np.zeros((1, 4)),
+                         np.array([0.0, np.log(0.9 / 0.1), 0.0, 0.0]))[2]
+    return lstm_backward(np.zeros((1, T, 1)), cache, dc_T=np.ones((1, 1)))[2].item()
+
+
+def _gru_z1():
+    from course_lib.reference.gru import gru_step_forward
+
+    rng = np.random.default_rng(0)
+    bz = np.zeros(6)
+    bz[2:4] = 50.0  # the z block of [r, z, n]
+    return gru_step_forward(np.ones((1, 3)), np.array([[0.5, -0.2]]), rng.standard_normal((3, 6)),
+                            rng.standard_normal((2, 6)), bz, np.zeros(6))[0][0]
+
+
+def _crf_score(E, A, a_start, a_end):
+    from course_lib.reference import crf
+
+    return crf.sequence_score(E[None], np.array([[2, 0, 0, 1, 2]]), None, A, a_start, a_end)[0]
+
+
+def _iob():
+    from course_lib.metrics import iob_spans
+
+    return iob_spans(["B-PER", "I-PER", "O", "I-LOC", "B-LOC"])
+
+
+ITEMS: dict[str, Item] = {
+    # ------------------------------------------------------------------------------ Lecture 1: n-grams
+    "l1.mle": _ex(
+        "P_MLE(you | i pray)", "divide the trigram count by the count of its context.",
+        "P_MLE(w | h) = c(h w) / c(h): trigram.count('i pray you') / trigram.context_count('i pray'). "
+        "Nothing is smoothed, so it is 0 for any trigram never seen in training.",
+        lambda trigram: trigram.prob("you", "i pray"), needs=("trigram",)),
+    "l1.uniform_ppl": _ex(
+        "perplexity of a uniform 1/64 model", "perplexity is the inverse of the geometric mean of the probabilities.",
+        "PP = exp(-(1/N) sum log p) = exp(-log(1/64)) = 64, whatever N is: a uniform model over K choices has "
+        "perplexity K, as if it hesitated between K equally likely words at every step.",
+        lambda: 64.0),
+    "l1.add1": _ex(
+        "add-1 probability of an unseen continuation", "(count(h w) + 1) / (count(h) + |V|).",
+        "Add-one adds 1 to every count of the |V| continuations, so the denominator grows by |V|: "
+        "(0 + 1) / (9 + 11) = 1/20 = 0.05.", lambda: 1 / 20),
+    "l1.q.sparsity": _q(
+        "Sparsity", "Why does the MLE trigram model give some validation sentences probability zero?",
+        ["the validation text is too long", "a trigram of the sentence never occurred in training",
+         "the model does not know the end-of-sentence token", "floating-point underflow"],
+        "b", "look at what c(h w) = 0 does to one factor of the product.",
+        "A sentence's probability is a product of P(w | h) = c(h w) / c(h); one trigram unseen in training makes "
+        "one factor 0 and the product 0 (perplexity infinite). Underflow is why we work with log probabilities, "
+        "not why the value is exactly zero. Smoothing moves probability mass to unseen events."),
+    "l1.q.kn": _q(
+        "Kneser-Ney's continuation count",
+        "In Kneser-Ney smoothing, why does 'Francisco' get a low lower-order (continuation) probability even "
+        "though it is a frequent word?",
+        ["it is capitalised", "it follows very few distinct words (almost always 'San')",
+         "its count is discounted twice", "it is rarer than 'San'"],
+        "b", "the lower-order distribution counts distinct left contexts, not occurrences.",
+        "The continuation probability of w is proportional to the number of distinct words that precede w. "
+        "'Francisco' is frequent but nearly always after 'San', so as a continuation of a new context it is "
+        "unlikely; the backed-off estimate should reflect how many contexts a word completes."),
+    # ------------------------------------------------------------------------------ Lecture 2: neural LMs
+    "l2.params": _ex(
+        "parameters of a small Bengio LM", "|V| m + (n-1) m h + h + h |V| + |V|.",
+        "Embeddings 1000 x 10 = 10,000; hidden layer (3 x 10) x 20 + 20 = 620; output 20 x 1000 + 1000 = 21,000; "
+        "in all 31,620. The output layer and the embeddings dominate: both grow with |V|.", _bengio_params),
+    "l2.uniform_ppl": _ex(
+        "perplexity of the uniform model", "the perplexity of a uniform choice among K options is K.",
+        "Every token has probability 1/|V|, so the mean log probability is -log |V| and PP = exp(log |V|) = |V|: "
+        "the vocabulary size. A trained model must beat that number to have learned anything.",
+        lambda V: float(V), needs=("V",)),
+    "l2.cosine": _ex(
+        "cosine similarity of two embeddings", "dot product divided by the product of the norms.",
+        "cos(a, b) = a . b / (||a|| ||b||): a_vec @ b_vec / (np.linalg.norm(a_vec) * np.linalg.norm(b_vec)).",
+        lambda a_vec, b_vec: float(a_vec @ b_vec / (np.linalg.norm(a_vec) * np.linalg.norm(b_vec))),
+        needs=("a_vec", "b_vec")),
+    "l2.q.generalise": _q(
+        "Why embeddings generalise",
+        "The feed-forward LM has seen 'the cat sat' but never 'the dog sat'. Why can it still give 'sat' a good "
+        "probability after 'the dog'?",
+        ["it backs off to the bigram 'dog sat'", "'dog' and 'cat' get similar embeddings, so the hidden layer "
+         "sees similar inputs", "the softmax smooths all probabilities", "it memorises every 4-gram"],
+        "b", "what do words used in the same contexts end up with?",
+        "Words that occur in similar contexts are pushed towards similar embeddings by training; the network is a "
+        "smooth function of them, so a new combination of familiar-looking inputs gets a similar output. An n-gram "
+        "model treats 'dog' and 'cat' as unrelated symbols."),
+    "l2.q.cost": _q(
+        "Where the time goes",
+        "For a vocabulary of 50,000 words and a hidden layer of 500 units, which part of the feed-forward LM "
+        "costs most per predicted word?",
+        ["the embedding look-up", "the hidden layer", "the output layer and its softmax over |V|",
+         "the loss"], "c", "count the multiplications of each matrix product.",
+        "The output layer is an h x |V| matrix: 500 x 50,000 = 25 M multiply-adds per word, then a normalisation "
+        "over 50,000 scores. The look-up is free and the hidden layer is (n-1) m x h, far smaller. This is why "
+        "hierarchical and sampled softmaxes were invented."),
+    # ------------------------------------------------------------------------------ Lecture 3: RNNs
+    "l3.rnn_params": _ex(
+        "parameters of nn.RNN(10, 20)", "W_ih is (20, 10), W_hh is (20, 20), and two biases of 20.",
+        "200 + 400 + 20 + 20 = 640. PyTorch keeps bias_ih and bias_hh; the equations need only their sum.",
+        lambda: _torch_params("RNN", 10, 20)),
+    "l3.birnn_shape": _ex(
+        "biRNN output shape", "(N, T, number of directions x H); the number of layers does not appear.",
+        "The top layer's outputs, both directions concatenated: (4, 9, 2 x 16) = (4, 9, 32). The final states "
+        "h_n would be (3 x 2, 4, 16).", _birnn_shape),
+    "l3.tanh_delta": _ex(
+        "delta through tanh", "multiply elementwise by 1 - h^2.",
+        "tanh'(a) = 1 - tanh(a)^2 = 1 - h^2, so delta = (1, 2) * (1 - 0.25, 1 - 0.64) = (0.75, 0.72).",
+        _tanh_delta),
+    "l3.softmax_T": _ex(
+        "softmax at temperature 0.5", "divide the logits by tau, then take the softmax.",
+        "z / 0.5 = (2, 4, 6); softmax gives e^6 / (e^2 + e^4 + e^6) = 1 / (e^-4 + e^-2 + 1) = 0.8668. At tau = 1 "
+        "it would be 0.665: a low temperature sharpens the distribution.", _softmax_T),
+    "l3.q.shared": _q(
+        "Unrolling", "An RNN unrolled over T = 100 steps is a 100-layer network. How many copies of W_h does it "
+        "have to learn?", ["100", "99", "1, shared by every step", "it depends on the batch size"], "c",
+        "look at which weights the step function uses at every t.",
+        "Every step uses the same W_x, W_h and b; unrolling copies the computation, not the parameters. BPTT then "
+        "sums the gradient contributions of all steps into that one W_h."),
+    "l3.q.tbptt": _q(
+        "Truncated BPTT", "Training with truncated BPTT over windows of 35 steps, the state is carried from one "
+        "window to the next. What is *not* carried?",
+        ["the hidden state", "the gradient: it stops at the window's start", "the weights",
+         "the position in the text"], "b", "which quantity is detached at the window boundary?",
+        "The state at the end of one window is the start of the next (detached), so the forward pass sees "
+        "unlimited history; but no gradient flows back past the window's first step, so dependencies longer "
+        "than 35 steps are never trained directly."),
+    "l3.q.teacher": _q(
+        "Teacher forcing", "While training an RNN language model, what does the network read at step t?",
+        ["its own sample from step t-1", "the true token x_{t-1} of the training text",
+         "nothing: it only reads x_1", "the most likely token of step t-1"], "b",
+        "what is fed back during training, and what at generation time?",
+        "During training the input at each step is the gold previous token (teacher forcing), so all steps of a "
+        "sequence are trained in parallel and errors do not compound. At generation the model reads its own "
+        "samples instead, a mismatch known as exposure bias."),
+    # ------------------------------------------------------------------------------ Lecture 4: gradients
+    "l4.jacobian": _ex(
+        "||dh_T/dh_t|| after 20 steps at rho = 0.8",
+        "for rho times an orthogonal matrix, every step multiplies the norm by exactly rho.",
+        "A linear RNN's Jacobian over 20 steps is (W_h^T)^20 = 0.8^20 Q'^20 with Q' orthogonal: its 2-norm is "
+        "0.8^20 = 0.0115.", _jacobian_20),
+    "l4.clip": _ex(
+        "clipped gradient", "||g|| = 5; multiply g by threshold / ||g||.",
+        "||(3, 4)|| = 5 > 1, so g becomes g * 1/5 = (0.6, 0.8): same direction, norm 1.", _clipped),
+    "l4.sigmoid_bound": _ex(
+        "sigma_max bound for the sigmoid",
+        "sigma'(a) = sigma(a)(1 - sigma(a)) is largest at a = 0; the bound is 1 / gamma.",
+        "gamma = max sigma' = 0.25 (at a = 0), so ||dh_t/dh_{t-1}|| <= sigma_max(W_h) * 0.25 < 1 whenever "
+        "sigma_max(W_h) < 1 / 0.25 = 4: below 4, gradients are sure to vanish.", lambda: 4.0),
+    "l4.recency": _ex(
+        "share of 1-attractor items whose last noun is the attractor",
+        "the last-noun rule is wrong exactly on those items.",
+        "The sequential-recency rule agrees the verb with the last noun; with one attractor it fails exactly when "
+        "that attractor is the last noun, so the share is 1 - recency_acc[1].",
+        lambda recency_acc: 1 - recency_acc[1], needs=("recency_acc",)),
+    "l4.q.necessary": _q(
+        "What the bound says",
+        "Pascanu et al.'s bound ||dh_t/dh_k|| <= (gamma sigma_max(W_h))^(t-k). Which statement follows from it?",
+        ["if the spectral radius of W_h exceeds 1/gamma, gradients explode",
+         "sigma_max(W_h) > 1/gamma is necessary for gradients to explode",
+         "gradients never explode with tanh", "clipping makes gradients vanish"], "b",
+        "a bound below 1 forbids growth; a bound above 1 promises nothing.",
+        "If sigma_max(W_h) < 1/gamma every factor is below 1 and the gradient must vanish; so exploding requires "
+        "sigma_max > 1/gamma (necessary), but does not guarantee it (not sufficient). The spectral radius can be "
+        "far below sigma_max: W_h = [[1.5, -1.5], [1.5, -1.5]] has radius 0 and can still explode."),
+    "l4.q.clip": _q(
+        "Clipping", "What does gradient-norm clipping change?",
+        ["the direction of the gradient", "only the length of the gradient, when it is above the threshold",
+         "the learning rate schedule", "the vanishing of the gradient"], "b",
+        "the update is g * threshold / ||g||.",
+        "Clipping rescales the whole gradient to the threshold's length when it is longer, keeping its "
+        "direction; it tames explosions but cannot bring back a gradient that has vanished."),
+    # ------------------------------------------------------------------------------ Lecture 5: gating
+    "l5.gated_write": _ex(
+        "gated write", "entries where g = 1 come from x, the others from s.",
+        "s' = g * x + (1 - g) * s = (7, 2, 9): the gate picks x where it is 1 and keeps s where it is 0.",
+        lambda: np.array([7, 2, 9])),
+    "l5.lstm_params": _ex(
+        "parameters of nn.LSTM(10, 20)", "four blocks, each with W_ih (20 x 10), W_hh (20 x 20) and two biases of 20.",
+        "4 x (200 + 400 + 20 + 20) = 2,560: four times the plain RNN, one block per gate and one for the block "
+        "input.", lambda: _torch_params("LSTM", 10, 20)),
+    "l5.cell_path": _ex(
+        "cell-path factor over 50 steps", "multiply the forget gates: f^T.",
+        "Along the cell, dc_{t-1} = f_t * dc_t, so 50 steps at f = 0.9 give 0.9^50 = 0.00515; with f = 1 "
+        "(Hochreiter's constant error carousel) the factor would be 1.", _cell_path),
+    "l5.gru_z1": _ex(
+        "GRU state with z = 1", "z weighs the old state: h = z * h_prev + ...",
+        "h_t = z * h_{t-1} + (1 - z) * h~ with z = 1 (to float precision) is h_{t-1} = (0.5, -0.2): the unit "
+        "copies its state, whatever the input.", _gru_z1, rtol=1e-6),
+    "l5.q.carousel": _q(
+        "The constant error carousel", "Why does the LSTM's cell path not make gradients vanish the way an "
+        "Elman RNN's state path does?",
+        ["its weights are orthogonal", "along the cell the Jacobian is diag(f_t), with no weight matrix and no "
+         "squashing nonlinearity", "it uses ReLU", "its gradients are clipped"], "b",
+        "write dc_t / dc_{t-1} for c_t = f_t c_{t-1} + i_t g_t.",
+        "dc_t/dc_{t-1} = diag(f_t) (holding the gates fixed): an elementwise factor the network controls. With "
+        "forget gates near 1 the gradient passes nearly unchanged; the Elman path multiplies by W_h^T and tanh' "
+        "at every step."),
+    "l5.q.gru_reset": _q(
+        "GRU conventions",
+        "Weights are copied from torch.nn.GRU into the lecture's GRU equations and the outputs differ. Why?",
+        ["PyTorch's gates are in the order [i, f, g, o]", "PyTorch applies the reset gate after the recurrent "
+         "product, the lecture before it", "PyTorch has no update gate", "PyTorch uses ReLU"], "b",
+        "compare where r_t enters the candidate state.",
+        "The lecture (Cho et al.) computes tanh(W x + U (r * h)); PyTorch computes tanh(W x + b + r * (U h + b_h)). "
+        "The two are different functions of the same weights; the reference implementation offers both "
+        "(variant='lecture' / 'pytorch'). Both pack the gates [r, z, n]."),
+    # ------------------------------------------------------------------------------ Lecture 6: tagging
+    "l6.score": _ex(
+        "score of y = (2, 0, 0, 1, 2)",
+        "start score of the first tag + the emissions + A[y_{t-1}, y_t] for t = 2..T + end score of the last.",
+        "a_start[2] + E[0, 2] + E[1, 0] + E[2, 0] + E[3, 1] + E[4, 2] + A[2, 0] + A[0, 0] + A[0, 1] + A[1, 2] + "
+        "a_end[2].", _crf_score, needs=("E", "A", "a_start", "a_end")),
+    "l6.prob": _ex(
+        "P(y | x)", "exp(score(y) - log Z).",
+        "P(y | x) = exp(score(y)) / Z = exp(score(y) - log Z), with score(y) from the previous exercise.",
+        lambda E, A, a_start, a_end, log_z: math.exp(_crf_score(E, A, a_start, a_end) - log_z),
+        needs=("E", "A", "a_start", "a_end", "log_z")),
+    "l6.forward_cost": _ex(
+        "forward-algorithm additions for T = 20, K = 17",
+        "Z has 17**20 terms; the recursion makes K*K additions at each of T-1 steps.",
+        "Z sums over 17^20 = 4.1e24 sequences; the forward algorithm makes (T - 1) K^2 = 19 x 289 = 5,491 "
+        "additions alpha_{t-1}(i) + A_ij.", lambda: (20 - 1) * 17 ** 2),
+    "l6.spans": _ex(
+        "spans of B-PER I-PER O I-LOC B-LOC",
+        "conlleval starts a new span at an I- tag that does not continue one (here after O).",
+        "[('PER', 0, 2), ('LOC', 3, 4), ('LOC', 4, 5)]: the I-LOC after O opens a span of its own, and B-LOC "
+        "starts another.", _iob),
+    "l6.f1": _ex(
+        "span F1 with 40 correct, 50 predicted, 80 gold",
+        "precision = correct / predicted, recall = correct / gold, F1 = 2PR / (P + R).",
+        "P = 40/50 = 0.8, R = 40/80 = 0.5, F1 = 2 x 0.8 x 0.5 / 1.3 = 0.615.", lambda: 2 * 0.8 * 0.5 / 1.3),
+    "l6.q.invalid": _q(
+        "Why a CRF", "A BiLSTM tagger with a softmax per token sometimes outputs 'O I-PER'. What does a CRF layer "
+        "add that can prevent it?",
+        ["more hidden units", "a score for every pair of adjacent tags, decoded jointly by Viterbi",
+         "a larger learning rate", "character embeddings"], "b",
+        "which part of the CRF's score looks at two tags at once?",
+        "Independent softmaxes choose each tag alone. The CRF scores whole sequences with transition scores "
+        "A[i, j]; a strongly negative A[O, I-PER] makes every path through that pair lose, and Viterbi finds "
+        "the best valid path."),
+    "l6.q.viterbi": _q(
+        "Viterbi and the forward algorithm", "What is the only change from the forward algorithm to Viterbi?",
+        ["log-sum-exp becomes max (with a back-pointer)", "the transitions are transposed",
+         "emissions are dropped", "the recursion runs backwards"], "a",
+        "one recursion sums over paths, the other picks the best.",
+        "alpha_t(j) = E_tj + logsumexp_i(alpha_{t-1}(i) + A_ij) sums the scores of all prefixes; replacing "
+        "logsumexp by max (and keeping the argmax) gives the best prefix, and reading the pointers back gives "
+        "the best path. Both cost O(T K^2)."),
+    # ------------------------------------------------------------------------------ Lecture 7: classification
+    "l7.log_count_ratio": _ex(
+        "log-count ratio of 'not bad'", "with equal norms, r = log(p / q) = log((alpha + 60) / (alpha + 20)).",
+        "p = 1 + 60 = 61, q = 1 + 20 = 21, and with equal norms r = log(61 / 21) = 1.066: 'not bad' leans "
+        "positive.", lambda: math.log(61 / 21)),
+    "l7.misclassified": _ex(
+        "reviews misclassified by the sentiment unit", "error rate times the number of test reviews.",
+        "0.0770 x 25,000 = 1,925 reviews.", lambda: 1925),
+    "l7.r_adv": _ex(
+        "r_adv for g = [[3, 0], [0, 4]], eps = 1", "divide g by its Euclidean norm over all entries, sqrt(9 + 16) = 5.",
+        "||g||_2 = 5 over all entries, so r_adv = g / 5 = [[0.6, 0], [0, 0.8]].",
+        lambda: np.array([[0.6, 0.0], [0.0, 0.8]])),
+    "l7.mlstm_recurrent": _ex(
+        "recurrent parameters of the 4,096-unit mLSTM", "H*H + 4H*H with H = 4096.",
+        "W_mh is H x H and the gates' W_m is 4H x H: 5 H^2 = 5 x 4096^2 = 83,886,080.", lambda: 5 * 4096 ** 2),
+    "l7.q.pretraining": _q(
+        "Why pretraining helps", "Why does an LSTM classifier on IMDB improve so much when it starts from a "
+        "language model trained on the reviews?",
+        ["the LM has more parameters", "one label per review is little supervision; predicting every next word "
+         "gives a signal at every step", "the LM sees the test labels", "the LM is bidirectional"], "b",
+        "count the training signals per review in each task.",
+        "A review of 300 words gives the classifier one bit; the LM objective gives 300 targets. The pretrained "
+        "LSTM already tracks what the text is about, so fine-tuning only has to connect existing features to the "
+        "label (Dai & Le 2015)."),
+    "l7.q.adversarial": _q(
+        "Adversarial perturbations", "Why perturb the word embeddings rather than the words themselves?",
+        ["words are discrete: a small change of a word is not defined, a small change of its vector is",
+         "embeddings are smaller", "it is faster", "the words are unknown at test time"], "a",
+        "what is the gradient of the loss with respect to a token id?",
+        "Gradients need a continuous input. Miyato et al. move the (standardised) embeddings by r_adv = "
+        "eps g / ||g||, the direction that raises the loss most to first order, and train the model to give the "
+        "same answer there."),
+}
+
+
+def lookup(key: str) -> Item:
+    try:
+        return ITEMS[key]
+    except KeyError:
+        near = [k for k in ITEMS if k.split(".")[0] == key.split(".")[0]]
+        raise KeyError(f"no exercise {key!r}; this lecture's are: {', '.join(near) or '(none)'}") from None
