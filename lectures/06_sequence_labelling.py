@@ -120,6 +120,15 @@ print(" ".join(f"{w}/{t}" for w, t in zip(*example)))
 print("spans (type, first, last+1):", iob_spans(example[1]))
 
 # %% [markdown]
+# **Other span tasks, and what came before.** The same IOB encoding serves any task that marks stretches of text.
+# In *argument mining*, for instance, a tagger labels the spans of an essay that are claims and those that are
+# premises supporting them (deck 000 shows such annotations), so `B-CLAIM I-CLAIM ... B-PREMISE ...` is just
+# another tag set for the models of this lecture. Before neural taggers the standard tools were **hidden Markov
+# models** — a generative model with tag-to-tag transition and tag-to-word emission probabilities, decoded by
+# Viterbi — and then discriminative **conditional random fields** over hand-made features. The BiLSTM-CRF at the
+# end of this lecture keeps the CRF's transitions and Viterbi decoding and replaces the hand-made features by a
+# BiLSTM's emission scores.
+#
 # ## The BiLSTM tagger
 #
 # An RNN used as a transducer reads $x_1, \dots, x_T$ and emits a prediction $\hat t_i$ at every step; the loss

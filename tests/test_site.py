@@ -18,7 +18,7 @@ LECTURES = sorted((ROOT / "lectures").glob("[0-9][0-9]_*.py"))
 def test_table_of_contents_lists_every_lecture_in_order():
     toc = (ROOT / "lectures" / "_toc.yml").read_text()
     listed = re.findall(r"- file: (\S+)", toc)
-    assert listed == [p.stem for p in LECTURES]
+    assert listed == ["syllabus"] + [p.stem for p in LECTURES]
 
 
 @pytest.mark.slow
@@ -38,4 +38,6 @@ def test_static_site_builds_offline(tmp_path):
         text = page.read_text()
         title = re.search(r"^# # (.+)$", lecture.read_text(), re.M).group(1)
         assert title.split("—")[0].strip() in text, f"{page.name} lacks its title"
+    assert "Where it is taught" in (html / "syllabus.html").read_text() or "where it is taught" in \
+        (html / "syllabus.html").read_text()
     assert "math" in (html / "01_ngram_language_models.html").read_text()  # equations rendered by MathJax
