@@ -11,11 +11,11 @@ PORT   ?= 8888
 # Where the real datasets are mirrored (tests and CI point this at ../shared/data; Binder downloads instead).
 export COURSE_DATA_MIRROR ?= $(if $(wildcard ../shared/data/MANIFEST.md),$(abspath ../shared/data),)
 
-.PHONY: setup browser sandbox lab test lint bench site release collect autograde feedback grades clean
+.PHONY: setup browser sandbox lab instructor-lab test lint bench site release collect autograde feedback grades clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml course_lib/setup_lab.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed: on Debian, apt-get install python3-venv"; exit 1; }
 	# torch first and pinned, so that nothing can pull a CUDA build of it.
 	$(PY) -m pip install --disable-pip-version-check -q "torch==2.13.0"
@@ -23,8 +23,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m course_lib.setup_lab
 	@touch $(STAMP)
 
+# Students' Lab opens on the course map (START_HERE.md); nbgrader's instructor tools are hidden (see setup_lab).
+LAB_ARGS = --ServerApp.root_dir="$(CURDIR)" --port $(PORT) --LabApp.default_url=/lab/tree/START_HERE.md \
+	$(if $(filter 0,$(shell id -u)),--allow-root,)
+INSTRUCTOR_CONFIG := $(VENV)/instructor-jupyter-config
+
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port $(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(VENV)/bin/jupyter lab $(LAB_ARGS)
+
+# The same Lab with nbgrader's formgrader, course list and "Create Assignment" (for whoever prepares the class).
+instructor-lab: setup
+	$(PY) -m course_lib.setup_lab --instructor $(INSTRUCTOR_CONFIG)
+	JUPYTER_PREFER_ENV_PATH=0 JUPYTER_CONFIG_DIR=$(abspath $(INSTRUCTOR_CONFIG)) $(VENV)/bin/jupyter lab $(LAB_ARGS)
 
 test: setup browser sandbox
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile
