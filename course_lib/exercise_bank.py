@@ -85,10 +85,9 @@ def _softmax_T():
 
 def _jacobian_20():
     from course_lib.reference.rnn import rnn_forward, rnn_hidden_jacobian_norms
-    from course_lib.widgets.gradients import base_recurrent_matrix
 
-    _, cache = rnn_forward(np.zeros((1, 20, 2)), np.zeros((1, 4)), np.zeros((2, 4)),
-                           0.8 * base_recurrent_matrix(4, seed=3), np.zeros(4), "linear")
+    Q = np.linalg.qr(np.random.default_rng(3).standard_normal((4, 4)))[0]     # any orthogonal matrix will do
+    _, cache = rnn_forward(np.zeros((1, 20, 2)), np.zeros((1, 4)), np.zeros((2, 4)), 0.8 * Q, np.zeros(4), "linear")
     return rnn_hidden_jacobian_norms(cache)[0, 0]
 
 
@@ -383,6 +382,111 @@ ITEMS: dict[str, Item] = {
         "eps g / ||g||, the direction that raises the loss most to first order, and train the model to give the "
         "same answer there."),
 }
+
+MORE_QUESTIONS: dict[str, Item] = {
+    "l1.q.markov": _q(
+        "The Markov assumption", "What does a trigram model assume about P(w_t | w_1 .. w_{t-1})?",
+        ["nothing: it is the chain rule", "it depends only on the two previous words, P(w_t | w_{t-2}, w_{t-1})",
+         "it depends only on w_t's frequency", "it depends on the next two words"], "b",
+        "an n-gram model keeps n - 1 words of context.",
+        "The chain rule is exact; the n-gram model then cuts every history to its last n - 1 words. For a "
+        "trigram that is P(w_t | w_{t-2}, w_{t-1}), which can be estimated by counting triples."),
+    "l1.q.perplexity": _q(
+        "Comparing perplexities", "Model A has perplexity 100 on one test text; model B has 200 on another text "
+        "with another vocabulary. Which is the better model?",
+        ["A, its perplexity is lower", "B, its perplexity is higher",
+         "we cannot tell: perplexities compare only on the same predicted tokens and vocabulary",
+         "both are equally good"], "c", "what does perplexity average over?",
+        "Perplexity is exp of the mean negative log-probability of particular tokens under a particular "
+        "vocabulary. A smaller vocabulary or an easier text lowers it without any better model; Lecture 2 "
+        "therefore scores every model on exactly the same validation tokens."),
+    "l3.q.bptt_sum": _q(
+        "BPTT and shared weights", "In backpropagation through time, what is dL/dW_h?",
+        ["the gradient at the last step only", "the sum over time steps of each step's contribution",
+         "the average of the first and last steps", "zero, because W_h is shared"], "b",
+        "W_h is used at every step of the unrolled graph.",
+        "A parameter used in many places of a computation graph receives the sum of the gradients from all its "
+        "uses; unrolled, W_h is used once per step, so dL/dW_h = sum_t delta_t h_{t-1}^T (in the lecture's "
+        "notation), accumulated by the backward loop."),
+    "l3.q.birnn_lm": _q(
+        "Why not a biRNN language model", "Why can a bidirectional RNN not be trained as a left-to-right language "
+        "model on its own?",
+        ["it is too slow", "its backward half has already read the word it is asked to predict",
+         "it has no softmax", "it cannot be unrolled"], "b", "what has the backward RNN seen at position t?",
+        "At position t the backward RNN has read x_T .. x_t, so predicting x_{t+1} would be copying. ELMo "
+        "instead trains a forward LM and a separate backward LM, each predicting only what it has not read."),
+    "l4.q.jacobian": _q(
+        "A product of Jacobians", "For a linear RNN h_t = W h_{t-1} + U x_t, what is dh_T / dh_1?",
+        ["W", "W^(T-1): T - 1 copies of the same matrix multiplied", "U^(T-1)", "the identity"], "b",
+        "apply the chain rule through every step.",
+        "dh_T/dh_1 = prod_t dh_t/dh_{t-1} = W^(T-1). Its size is governed by powers of W: eigenvalues below 1 "
+        "shrink it exponentially with T - 1, above 1 make it grow; a nonlinearity adds a diag(g') factor per step."),
+    "l4.q.agreement": _q(
+        "Agreement attractors", "In 'The keys to the cabinet are on the table', what makes choosing 'are' hard for "
+        "a model with a short memory?",
+        ["'keys' is a rare word", "the singular noun 'cabinet' (an attractor) sits between the subject and the "
+         "verb", "'are' is irregular", "the sentence is too long to tokenise"], "b",
+        "which noun is nearest to the verb?",
+        "The verb agrees with the subject 'keys', several words back; the nearest noun 'cabinet' is singular. A "
+        "model that relies on recent words picks 'is'. Linzen et al. (2016) count such attractors to measure "
+        "how far back a network's syntax reaches."),
+    "l5.q.gate": _q(
+        "Soft gates", "Why are the LSTM's gates sigmoids rather than hard 0/1 switches?",
+        ["sigmoids are faster", "a sigmoid is differentiable, so how much to keep or write is learned by "
+         "gradient descent", "hard gates would need more memory", "to keep values positive"], "b",
+        "what does training need from every operation?",
+        "A hard switch has zero gradient almost everywhere, so nothing could learn when to open it. The sigmoid "
+        "gives a smooth value in (0, 1) that can be pushed towards 0 or 1 by training."),
+    "l5.q.jozefowicz": _q(
+        "Is the LSTM optimal?", "Which simple change did Jozefowicz, Zaremba & Sutskever (2015) find to help the "
+        "LSTM most reliably?",
+        ["removing the output gate", "a forget-gate bias initialised to 1 or more", "ReLU instead of tanh",
+         "two cell states"], "b", "what should the forget gate do at the start of training?",
+        "With a bias near 0 the forget gate starts at about 0.5 and the cell forgets quickly, so gradients "
+        "vanish early in training. A bias of 1 starts it near 0.73 and closed most of the gap to the best "
+        "architectures in their search."),
+    "l5.q.cells": _q(
+        "Reading the cells", "Some cells of a character LSTM track whether the text is inside quotes or how far "
+        "the line has run. What does that show?",
+        ["every unit of an LSTM is interpretable", "some units learn long-range features nobody asked for, "
+         "because they help predict the next character", "the LSTM was trained on labelled quotes",
+         "quotes are the most frequent characters"], "b", "what was the only training signal?",
+        "The model was only trained to predict the next character; tracking quotes or line length helps with "
+        "that, so some units learn it (Karpathy, Johnson & Fei-Fei 2015). Most units are not so readable."),
+    "l6.q.bilstm": _q(
+        "Why bidirectional", "Why does a tagger read the sentence with a bidirectional LSTM rather than left to "
+        "right only?",
+        ["it has more parameters", "a word's tag can depend on words after it ('win the voters back')",
+         "left-to-right LSTMs cannot tag", "to avoid the softmax"], "b",
+        "which words decide the tag of 'back'?",
+        "Tagging is done with the whole sentence known, so nothing forbids reading it both ways; the backward "
+        "state at position t summarises the words to its right, which often decide the tag."),
+    "l6.q.span_f1": _q(
+        "Scoring NER", "Why is NER scored with span F1 rather than token accuracy?",
+        ["F1 is easier to compute", "most tokens are O: a tagger that says O everywhere has high token accuracy "
+         "and finds no entity", "token accuracy needs a CRF", "spans have no types"], "b",
+        "what share of tokens are outside every entity?",
+        "Entities are rare, so token accuracy is dominated by O tokens. Span F1 counts an entity as found only "
+        "if its boundaries and type are exactly right, and balances precision against recall."),
+    "l7.q.nbsvm": _q(
+        "The NB log-count ratio", "In NBSVM, what does the log-count ratio r do?",
+        ["it removes stop words", "it scales each binary n-gram feature by how much more often it occurs in "
+         "positive than in negative reviews", "it normalises review length", "it replaces the SVM"], "b",
+        "r = log((p / ||p||_1) / (q / ||q||_1)).",
+        "Each feature x_j in {0, 1} becomes r_j x_j: strongly positive or negative n-grams get large weights "
+        "before the linear classifier sees them, a naive-Bayes prior that the SVM then adjusts (Wang & Manning "
+        "2012)."),
+    "l7.q.neuron": _q(
+        "Where the labels enter", "Radford et al.'s sentiment unit was found in a language model trained without "
+        "any sentiment labels. Where are labels used?",
+        ["to train the language model", "only at the end: a logistic regression on the frozen LM's states picks "
+         "the unit and its threshold", "to choose the byte vocabulary", "nowhere"], "b",
+        "what was the LM trained to do?",
+        "The mLSTM only learned to predict the next byte of Amazon reviews. Labelled reviews were then read by "
+        "the frozen model, and an L1-regularised logistic regression on the final cell states put almost all "
+        "its weight on one unit."),
+}
+ITEMS.update(MORE_QUESTIONS)
 
 
 def lookup(key: str) -> Item:

@@ -91,6 +91,12 @@ for word, c in list(trigram.continuations(context).items())[:8]:
     print(f"  {word!r:>10}: count = {c:4d}   P_MLE = {c}/{c_h} = {c / c_h:.3f}")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l1.q.markov")
+
+# %% [markdown]
 # ## Sparsity: the weakness of counting
 #
 # Two things go wrong with MLE counts.
@@ -229,6 +235,12 @@ fig.tight_layout()
 #   and the extra discounting costs more than it gains. On the small fallback corpus the point moves, which is
 #   itself the lesson: how much context a count model can use is set by how much data it has. This ceiling is
 #   what neural LMs break through (Lecture 2 puts Bengio's model next to this table).
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l1.q.perplexity")
 
 # %% [markdown]
 # ## Generating text

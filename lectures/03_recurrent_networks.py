@@ -298,7 +298,14 @@ assert buggy > 1e-3, "the check catches the bug"
 # forgetting the gradient that arrives from the future (step 2) leaves code that runs and a $\partial L /
 # \partial W^s$ that is plainly wrong — many orders of magnitude above the threshold. Assignment 1 checks your
 # code the same way.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.bptt_sum")
+
+# %% [markdown]
 # ## Truncated BPTT
 #
 # Full BPTT over a book is impossible: the graph of a million steps does not fit in memory, and the weights
@@ -566,6 +573,12 @@ ask("l3.q.teacher")
 
 # %%
 display(figures.bidirectional_rnn(4))
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.birnn_lm")
 
 # %% [markdown]
 # ## Stacked (deep) RNNs

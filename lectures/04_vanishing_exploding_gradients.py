@@ -122,6 +122,12 @@ for rho in (0.9, 1.0, 1.1):
     assert np.allclose(norms, rho ** (T - np.arange(T + 1)))
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l4.q.jacobian")
+
+# %% [markdown]
 # ## Powers of a matrix
 #
 # The same experiment without an RNN around it: the norm $\lVert M^k \rVert_2$ for $k = 1..100$ and three spectral
@@ -424,7 +430,14 @@ assert 24 <= len(stoi) < 100 and 100 <= len(train0) < 1000, "a few dozen words, 
 # This is a small, synthetic version of the experiment: a vocabulary of a few dozen words (printed above), a few
 # hundred sentences, a supervised number label. Real text is harder, and Linzen et al. found agreement errors far
 # more frequent when the LSTM was trained only as a language model, without the number label.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l4.q.agreement")
+
+# %% [markdown]
 # ## Summary
 #
 # * BPTT multiplies the gradient by $\operatorname{diag}(g'(\mathbf{a}_k))\,(W^h)^\top$ once per step; its size

@@ -103,6 +103,12 @@ print("sigma(g') for g' = -6, -2, 0, 2, 6:", np.round(g_soft, 3))
 print("soft write:", np.round(g_soft * x[:5] + (1 - g_soft) * s[:5], 2))
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.gate")
+
+# %% [markdown]
 # ## The LSTM
 #
 # The **long short-term memory** (Hochreiter & Schmidhuber 1997; the forget gate is from Gers, Schmidhuber &
@@ -462,6 +468,12 @@ print(f"output gates of nn.LSTM's weights on random inputs: min {o_gates.min():.
 assert 0 < o_gates.min() and o_gates.max() < 1  # a sigmoid, not the tanh of the paper's figure
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.jozefowicz")
+
+# %% [markdown]
 # ## A trained character LSTM
 #
 # The course ships a character-level LSTM language model trained on tiny-shakespeare (the same data and
@@ -570,6 +582,12 @@ assert '"' not in train_text and "(" not in train_text and ")" not in train_text
 quote_warning = constant_feature_note(feature_values(inside_quotes, text), "inside quotes")
 print(re.sub("<[^>]+>", "", quote_warning))
 assert "constant" in quote_warning  # what the viewer shows for that preset on this text
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.cells")
 
 # %% [markdown]
 # ## Summary

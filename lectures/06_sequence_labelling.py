@@ -174,6 +174,12 @@ back_tags = [t for w, t in zip(sentence, tagged) if w == "back"]
 print("the two 'back's get:", back_tags)
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.bilstm")
+
+# %% [markdown]
 # ## Independent decisions, invalid sequences
 #
 # The softmax tagger decides each tag on its own. Its BiLSTM *features* see the whole sentence, but nothing ties
@@ -437,6 +443,12 @@ else:
     if real:
         assert abs(measured["upos_crf"] - measured["upos_softmax"]) < 3.0
         assert measured["ner_crf"] < 86.0 and measured["ner_wnut_crf"] < 50.0
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.span_f1")
 
 # %% [markdown]
 # ## Error analysis: where the POS taggers go wrong

@@ -154,7 +154,14 @@ print("most negative n-grams by r:", ", ".join(names[np.argsort(r)[:12]]))
 # their order depends on the sample and on settings chosen for the full data. With all 25,000 training reviews an
 # NB-scaled linear model (NBSVM or NB-LR) is the best row of the committed benchmark (checked below): the NB
 # scaling is a prior about which features matter, and the linear classifier then weighs them against each other.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.nbsvm")
+
+# %% [markdown]
 # ## The IMDB table
 #
 # Deck 000 collects the published test error rates of many models on IMDB. Here they are, from the papers, next to
@@ -572,6 +579,12 @@ if radford is not None:
                              generator=torch.Generator().manual_seed(0))
         print(f"--- unit {U} clamped to {value:+.2f}:\nThis movie{decode_bytes(ids)}\n")
     del radford  # 345 MB back to the student's 2 GB
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.neuron")
 
 # %% [markdown]
 # ## Adversarial perturbations of word embeddings

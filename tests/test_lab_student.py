@@ -69,9 +69,9 @@ def test_students_lab(tmp_path, chromium):
         page = chromium.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(60_000)
         page.goto(f"{base}/?token={token}")                           # redirected to the default URL: the map
-        preview = page.locator(".jp-RenderedMarkdown").locator("visible=true").first
-        preview.wait_for(timeout=90_000)
-        assert "start here" in preview.inner_text().lower() and "Sequence labelling" in preview.inner_text()
+        preview = page.locator(".jp-RenderedMarkdown", has_text="start here").locator("visible=true").first
+        preview.wait_for(timeout=90_000)                              # rendered, not the Markdown source
+        assert "Sequence labelling" in preview.inner_text() and preview.locator("table a").count() >= 10
         assert page.locator(".lm-MenuBar-item").all_inner_texts().count("Nbgrader") == 0
         assert page.locator(".jp-SideBar .lm-TabBar-tab", has_text="Create Assignment").count() == 0
 

@@ -52,13 +52,15 @@ def _imports(path: Path) -> set[str]:
 
 
 # Layers point one way. Rank 0 stands on NumPy alone; models/data/training on rank 0; the task pipelines and
-# helpers (rank 2) on ranks 0-1 and each other; widgets and grading (rank 3) on everything below, never on each other.
+# helpers (rank 2) on ranks 0-1 and each other; widgets and grading (rank 3) on everything below, never on each other;
+# the notebooks' self-check front end (rank 4, `exercises`: questions shown as widgets) on everything below.
 RANK = {
-    "reference": 0, "metrics": 0, "exercises": 0, "notebook_runner": 0, "setup_lab": 0,
+    "reference": 0, "metrics": 0, "notebook_runner": 0, "setup_lab": 0, "lab_contents": 0,
     "models": 1, "data": 1, "training": 1,
     "checkpoints": 2, "baselines": 2, "lm_eval": 2, "agreement": 2, "distributed": 2, "tasks": 2, "train": 2,
-    "sequence_labelling": 2, "text_classification": 2, "pretrained": 2,
+    "sequence_labelling": 2, "text_classification": 2, "pretrained": 2, "figures": 2, "exercise_bank": 2,
     "widgets": 3, "grading": 3,
+    "exercises": 4,
 }
 ALLOWED_RANK1 = {"models": {"reference", "models"}, "data": {"data"}, "training": {"reference", "models", "training"}}
 
