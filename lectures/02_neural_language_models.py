@@ -355,7 +355,9 @@ if lstm_bench is None:
 else:
     # the two files score the same tokens with the same vocabulary (and agree on the Kneser-Ney trigram)
     assert lstm_bench["data"]["val_predictions"] == bench["data"]["val_predictions"] == 29_510
-    assert lstm_bench["data"]["vocab_predictive"] == bench["data"]["vocab_predictive"] == V
+    assert lstm_bench["data"]["vocab_predictive"] == bench["data"]["vocab_predictive"]
+    if len(logp_kn3) == bench["data"]["val_predictions"]:  # this run has the real data (offline: the small sample)
+        assert bench["data"]["vocab_predictive"] == V
     assert lstm_bench["val_perplexity"]["kneser_ney_n3"] == ppl["kneser_ney_n3"]
     final = {"Kneser-Ney, n = 3 (last 2 words)": ppl["kneser_ney_n3"],
              "Bengio LM (last 4 words)": ppl["bengio"],

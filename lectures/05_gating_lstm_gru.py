@@ -544,7 +544,7 @@ assert real_words[0.5] > real_words[1.0]
 
 # %%
 text = val_text[val_text.index("\n\n") + 2:][:4000]  # the split cuts a line: start at the first speaker's name
-assert re.match(r"[A-Z]+:\n", text), "the text opens on a speaker's name"
+assert re.match(r"[A-Z][A-Za-z' ]*:\n", text), "the text opens on a speaker's name"
 cells = unit_activations(char_lm, text, info.vocab, kind="cell")  # (L, H): c_t after each character
 column = feature_values(position_in_line, text)
 ranked = rank_units(cells, column, top=5)

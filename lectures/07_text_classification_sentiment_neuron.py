@@ -106,6 +106,9 @@ print(f"\nlabel {label}: {text[:400]}...")
 # Every subset the lecture uses, drawn once; then the 50,000 full texts can go (the lecture stays within 1 GB).
 sub_train, sub_test = balanced_subset(imdb["train"], 2000, 0), balanced_subset(imdb["test"], 2000, 1)
 lstm_sub, imdb_sub = balanced_subset(imdb["test"], 200, 2), balanced_subset(imdb["test"], 60, 4)
+# the full benchmark (offline, without the data, the course falls back to a small synthetic sample: the claims
+# about real reviews below are then printed but not checked)
+REAL_DATA = len(imdb["train"]) == 25_000
 del imdb
 
 
@@ -686,7 +689,10 @@ print(f"{'epoch':>5}  {'standard: clean / under attack':>31}  {'adversarial: cle
 for (e, c_s, a_s), (_, c_a, a_a) in zip(track_std, track_adv):
     print(f"{e:>5}  {c_s:>14.1f} % / {a_s:5.1f} %  {c_a:>17.1f} % / {a_a:5.1f} %")
 final = {"standard": track_std[-1], "adversarial": track_adv[-1]}
-assert final["adversarial"][1] < final["standard"][1] and final["adversarial"][2] < final["standard"][2] - 3, \
+if not REAL_DATA:
+    print("(the small offline sample: the claims below are about the real IMDB reviews and are not checked here)")
+assert not REAL_DATA or (final["adversarial"][1] < final["standard"][1]
+                         and final["adversarial"][2] < final["standard"][2] - 3), \
     "adversarial training should end more accurate and more robust: update the text"
 
 # robustness at equal clean accuracy: each adversarial epoch (past chance) beside the standard epoch closest to it
@@ -699,8 +705,9 @@ for a_ in (t for t in track_adv if t[1] < 45):
 for s_, a_ in pairs:
     print(f"clean error {s_[1]:.1f} % (standard, epoch {s_[0]}) vs {a_[1]:.1f} % (adversarial, epoch {a_[0]}): "
           f"under attack {s_[2]:.1f} % vs {a_[2]:.1f} %")
-assert pairs and all(a_[2] < s_[2] for s_, a_ in pairs), "at equal clean accuracy the adversarial run is more robust"
-assert max(s_[2] - a_[2] for s_, a_ in pairs) < final["standard"][2] - final["adversarial"][2], \
+assert not REAL_DATA or (pairs and all(a_[2] < s_[2] for s_, a_ in pairs)), \
+    "at equal clean accuracy the adversarial run is more robust"
+assert not REAL_DATA or max(s_[2] - a_[2] for s_, a_ in pairs) < final["standard"][2] - final["adversarial"][2], \
     "the text says the gap at equal clean error is smaller than between the final models"
 
 fig, ax = plt.subplots(figsize=(6, 3.4))
