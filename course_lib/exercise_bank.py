@@ -489,6 +489,101 @@ MORE_QUESTIONS: dict[str, Item] = {
 ITEMS.update(MORE_QUESTIONS)
 
 
+THIRD_QUESTIONS: dict[str, Item] = {
+    "l1.q.generate": _q(
+        "Sampling from an n-gram model", "Why does text sampled from a trigram model read well over three words "
+        "and poorly over a sentence?",
+        ["the sampler is biased", "each word is chosen from the last two words only: nothing keeps the "
+         "sentence's topic or syntax together beyond that", "the vocabulary is too small", "smoothing adds noise"],
+        "b", "how much of the past does each sampled word see?",
+        "Every step draws w_t from P(. | w_{t-2}, w_{t-1}); locally the triples are real, but nothing longer "
+        "constrains the choice. That fixed window is the problem the neural and recurrent LMs address."),
+    "l2.q.same_tokens": _q(
+        "A fair comparison", "What must two language models share for their perplexities to be comparable?",
+        ["the same number of parameters", "the same predicted tokens and the same vocabulary (the same <unk>)",
+         "the same training time", "the same optimiser"], "b", "what is perplexity an average of?",
+        "Perplexity averages -log P over a set of predicted tokens with probabilities normalised over a "
+        "vocabulary. Mapping more words to <unk>, or predicting fewer tokens, changes the number without "
+        "changing the model; the lecture scores every model on the same 29,510 validation tokens."),
+    "l2.q.context": _q(
+        "What the feed-forward LM does not fix", "What does Bengio et al.'s feed-forward LM share with an n-gram "
+        "model?",
+        ["counting", "a fixed window of n - 1 previous words", "smoothing", "no parameters"], "b",
+        "what does its input layer read?",
+        "It generalises across similar words thanks to embeddings, but it still reads only the last n - 1 "
+        "words; a longer window means a larger input layer. A recurrent LM removes the window."),
+    "l3.q.abstraction": _q(
+        "The RNN abstraction", "In the abstraction s_i = R(s_{i-1}, x_i), y_i = O(s_i), what does the state s_i "
+        "summarise?",
+        ["only x_i", "the whole prefix x_1 .. x_i", "the whole sentence", "the next input"], "b",
+        "unfold the recursion.",
+        "s_i = R(R(... R(s_0, x_1) ...), x_i): it is a function of every input so far, compressed into a fixed-size "
+        "vector; y_i therefore conditions on the entire prefix, not a window."),
+    "l3.q.stacked": _q(
+        "Stacked RNNs", "In a stacked RNN, what does layer 2 read at step t?",
+        ["the input x_t", "the output of layer 1 at step t", "the output of layer 2 at step t - 1 only",
+         "the final state of layer 1"], "b", "follow the arrows of the figure.",
+        "Layer 2's input at step t is layer 1's output h^(1)_t; its recurrence runs over its own states "
+        "h^(2)_{t-1}. Each layer has its own weights, shared over time."),
+    "l4.q.powers": _q(
+        "Powers of a matrix", "For a diagonalisable W_h with spectral radius 0.9, what happens to W_h^k as k grows?",
+        ["it grows without bound", "it shrinks towards zero, like 0.9^k", "it stays the same size",
+         "it oscillates with constant size"], "b", "look at the eigenvalues of W_h^k.",
+        "W_h^k = Q diag(lambda_i^k) Q^-1 and every |lambda_i| <= 0.9, so the norm decays like 0.9^k: after 50 "
+        "steps about 0.005. Gradients through a linear RNN with such a W_h vanish."),
+    "l5.q.lstm_params": _q(
+        "The LSTM's size", "Compared with an Elman RNN of the same hidden size, how many weights does an LSTM have?",
+        ["the same", "about twice as many", "about four times as many: one set per gate and one for the block "
+         "input", "eight times as many"], "c", "count the blocks of nn.LSTM's weight_ih.",
+        "i, f, o and the block input g each need input and recurrent weights and biases of the Elman RNN's size, "
+        "so four times the parameters (2,560 vs 640 for 10 inputs and 20 units)."),
+    "l5.q.sample": _q(
+        "What a trained LSTM writes", "The character LSTM's samples have speaker names, line breaks and mostly "
+        "real words, but no plot. What does that say?",
+        ["it memorised the text", "it models local structure well (spelling, format) but keeps little "
+         "long-range meaning", "it was trained on words", "the temperature is too high"], "b",
+        "which patterns are short, which long?",
+        "Spelling and the speaker/line format depend on the last few dozen characters, which the LSTM captures; "
+        "a coherent scene needs information over thousands of characters, far beyond what it learned to keep."),
+    "l6.q.tagging": _q(
+        "Why tagging is not plain classification", "Why are the tokens of a sentence not independent examples "
+        "for a tagger?",
+        ["they have different lengths", "a token's tag depends on its neighbours' words and tags",
+         "tags are not labels", "sentences are too short"], "b", "think of 'back' in 'the back door'.",
+        "The context decides the tag of an ambiguous word, and tags constrain each other (I-PER after O is "
+        "invalid in IOB2): the outputs form a structure, which is why taggers read the whole sentence and may "
+        "score whole tag sequences."),
+    "l6.q.crf_loss": _q(
+        "Training a BiLSTM-CRF", "What does the BiLSTM-CRF maximise during training?",
+        ["the accuracy of each tag", "log P(y | x) of the whole gold tag sequence: its score minus log Z",
+         "the Viterbi score", "the emission scores only"], "b", "the CRF is normalised once per sentence.",
+        "The loss is -log P(y | x) = log Z - score(x, y); its gradient raises the gold path's score and lowers "
+        "every path in proportion to its probability (the expected counts from forward-backward)."),
+    "l6.q.errors": _q(
+        "Where the tagger goes wrong", "Splitting the test tokens by what the training data says about their word, "
+        "which group has by far the lowest tag accuracy?",
+        ["words seen with one tag only", "words seen with several tags (ambiguous)",
+         "words never seen in training (out of vocabulary)", "punctuation"], "c",
+        "what is left to go on for a word the model has never seen?",
+        "For an unknown word only its characters and its context help, so OOV tokens are the hardest group. "
+        "Ambiguous words score close to unambiguous ones: the BiLSTM's context resolves most of the ambiguity."),
+    "l7.q.imdb": _q(
+        "The IMDB task", "Why is IMDB a test of long-range memory for an RNN classifier?",
+        ["it has many classes", "reviews are a few hundred words long and the evidence can be anywhere in them",
+         "it is multilingual", "its labels are noisy"], "b", "how far is the label from the first word?",
+        "A review's verdict can sit at its end or be spread through it; one label for a few hundred words means "
+        "the gradient must reach far back, and the final state must keep what matters."),
+    "l7.q.table": _q(
+        "Reading the IMDB table", "What do almost all rows below 7.5 % test error have in common?",
+        ["they are bag-of-words models", "they learn from unlabelled text first (pretraining)",
+         "they use character inputs", "they use no neural network"], "b", "look at where their knowledge comes from.",
+        "Paragraph Vectors, Dai & Le, Radford et al., TopicRNN, Johnson & Zhang, ULMFiT and Miyato et al.'s "
+        "LSTMs all start from a model trained on unlabelled text; supervised-only neural models stay above "
+        "strong bag-of-n-grams baselines."),
+}
+ITEMS.update(THIRD_QUESTIONS)
+
+
 def lookup(key: str) -> Item:
     try:
         return ITEMS[key]

@@ -257,6 +257,12 @@ for n in (1, 2, 3, 5):
     print(f"--- {n}-gram\n" + "\n".join(lines))
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l1.q.generate")
+
+# %% [markdown]
 # ## Exercises (they check themselves)
 #
 # Replace each `None` with your answer and re-run the cell. The expected answers live in `course_lib`, not

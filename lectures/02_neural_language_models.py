@@ -89,6 +89,12 @@ print(f"validation: {len(logp_kn3):,} predicted tokens;  Kneser-Ney trigram perp
 assert math.isclose(perplexity(logp_kn3), kn3.perplexity(val_sents), rel_tol=1e-9)
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.same_tokens")
+
+# %% [markdown]
 # ## The model
 #
 # Fix a window of $n-1$ previous words. Bengio et al. look each one up in an embedding matrix $C$ (the deck
@@ -324,6 +330,12 @@ for j in range(CONTEXT):
 #
 # To reproduce the benchmark (about 10 minutes on one core):
 # `COURSE_DATA_MIRROR=../shared/data nice -n 10 .venv/bin/python benchmarks/bench_bengio.py`.
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.context")
 
 # %% [markdown]
 # ## A preview: the recurrent row of the table

@@ -118,6 +118,12 @@ def rnn_star(R, O, xs, s0):
 print(rnn_star(lambda s, x: f"R({s}, {x})", lambda s: s, ["x1", "x2", "x3", "x4"], "s0")[-1])
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.abstraction")
+
+# %% [markdown]
 # ## The Elman network (simple RNN)
 #
 # The simplest useful $R$ (Elman 1990, *Finding structure in time*; deck 001 eq. 4) transforms the state and
@@ -645,6 +651,12 @@ for i, v in enumerate(values):
 ax.set_ylabel("validation bits per character")
 ax.set_title("Character LMs on tiny-shakespeare (lower is better)")
 fig.tight_layout()
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.stacked")
 
 # %% [markdown]
 # ## A bidirectional language model from two language models (ELMo)

@@ -169,7 +169,14 @@ assert np.allclose(power_norms["orthogonal", 1.0], 1.0)
 # for both kinds of matrix; at $\rho = 1.1$ it is more than a thousand times stronger. Only $\rho = 1$ with an
 # orthogonal matrix keeps it constant — the idea behind orthogonal and identity initialisations (Saxe et al.
 # 2014; Le, Jaitly & Hinton 2015), which only fix the *start* of training.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l4.q.powers")
+
+# %% [markdown]
 # ## Saturation makes it worse
 #
 # With $\tanh$, every Jacobian also carries $\operatorname{diag}(1 - \mathbf{h}_k^2)$, whose entries are at most 1

@@ -199,7 +199,14 @@ assert np.allclose(h_zero_p, h_np) and not np.allclose(h_peep, h_np)
 # The gate activations recorded by the forward pass satisfy the cell and output equations exactly, and the
 # peephole formulation reduces to PyTorch's when $\mathbf{p} = \mathbf{0}$. (Greff et al. found peepholes
 # rarely help; most libraries leave them out.)
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.lstm_params")
+
+# %% [markdown]
 # ## The constant error carousel
 #
 # Why does this help the gradient? Follow the cell alone. Since $\mathbf{c}^t = \mathbf{z}^t \odot \mathbf{i}^t +
@@ -529,7 +536,14 @@ assert real_words[0.5] > real_words[1.0]
 # on safe, frequent words, and more of the words it writes are real ones; at $\tau = 1.0$ it is more varied and
 # invents more words (the shares printed above). The LSTM has a far lower
 # loss than the character frequencies — compare the Elman RNN of Lecture 3 after half a minute of training.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.sample")
+
+# %% [markdown]
 # ## Can we read the cells?
 #
 # Karpathy, Johnson & Fei-Fei (2015, *Visualizing and understanding recurrent networks*) coloured each

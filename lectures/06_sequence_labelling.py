@@ -128,7 +128,14 @@ print("spans (type, first, last+1):", iob_spans(example[1]))
 # Viterbi — and then discriminative **conditional random fields** over hand-made features. The BiLSTM-CRF at the
 # end of this lecture keeps the CRF's transitions and Viterbi decoding and replaces the hand-made features by a
 # BiLSTM's emission scores.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.tagging")
+
+# %% [markdown]
 # ## The BiLSTM tagger
 #
 # An RNN used as a transducer reads $x_1, \dots, x_T$ and emits a prediction $\hat t_i$ at every step; the loss
@@ -370,6 +377,12 @@ for typ in sorted({t[2:] for t in tag_names if t != "O"}):
     assert A_ner[O, i_] < A_ner[O, b] and A_ner[O, i_] < A_ner[b, i_]
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.crf_loss")
+
+# %% [markdown]
 # ## Results on real data
 #
 # Four shipped models, each trained for about the same CPU budget with `python -m course_lib.tasks.tagging TASK`:
@@ -513,7 +526,14 @@ if real:
 # treebank, checked above — and *like* as a conjunction (*like I said*) taken for a preposition. They are
 # decided by syntax a few words away, which a BiLSTM sees only through its states; a parser, or a pre-trained
 # transformer, does better.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.errors")
+
+# %% [markdown]
 # ## Summary
 #
 # * Sequence labelling assigns one label per token; POS tags words, NER marks spans with IOB2 tags and is scored

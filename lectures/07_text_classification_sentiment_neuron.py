@@ -111,6 +111,11 @@ lstm_sub, imdb_sub = balanced_subset(imdb["test"], 200, 2), balanced_subset(imdb
 REAL_DATA = len(imdb["train"]) == 25_000
 del imdb
 
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.imdb")
 
 # %% [markdown]
 # ## Bag-of-n-grams baselines
@@ -212,6 +217,12 @@ if baselines:
     assert min(nb_scaled.values()) < min(plain.values()), "an NB-scaled model is the best baseline"
     assert full["nbsvm_bi"] < full["mnb_uni"] and full["nbsvm_bi"] < full["lr_uni"], "NBSVM beats MNB and LR"
     assert max(nb_scaled.values()) < PUBLISHED_IMDB["LSTM (random init, tuned, dropout)"][0], "and the naive LSTM"
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.table")
 
 # %% [markdown]
 # ## The LSTM classifier, naively
