@@ -584,6 +584,86 @@ THIRD_QUESTIONS: dict[str, Item] = {
 ITEMS.update(THIRD_QUESTIONS)
 
 
+FOURTH_QUESTIONS: dict[str, Item] = {
+    "l2.q.loss_ppl": _q(
+        "Cross-entropy and perplexity", "Training minimises the mean cross-entropy L (in nats per token) of the "
+        "next word. How is it related to the perplexity on the same tokens?",
+        ["perplexity = L", "perplexity = exp(L)", "perplexity = 1 / L", "they are unrelated"], "b",
+        "perplexity is exp of the mean negative log-probability.",
+        "The mean cross-entropy is -(1/N) sum log P(w_t | context); perplexity is exp of exactly that. "
+        "Minimising one minimises the other: a loss of 4.5 nats is a perplexity of about 90."),
+    "l2.q.mixture": _q(
+        "Why mixing helps", "The 50/50 mixture of the feed-forward LM and Kneser-Ney beats both. What does that "
+        "show?",
+        ["the models are identical", "they make different mistakes: each is better on some tokens",
+         "averaging always lowers perplexity below both models", "Kneser-Ney is better"], "b",
+        "when does an average beat both of its parts?",
+        "A mixture can only beat both models if on some tokens one is much better and on others the other is: "
+        "the count model is sharp on frequent n-grams, the neural model generalises to unseen ones. A mixture "
+        "is never worse than twice the better model's perplexity, but it does not always beat both."),
+    "l2.q.recurrent": _q(
+        "The recurrent row", "Why can the LSTM LM use more context than the n-gram and feed-forward models?",
+        ["it has a bigger vocabulary", "its state carries information from every earlier word, with no window "
+         "to widen", "it sees the next word", "it is trained longer"], "b",
+        "what does the LSTM's input layer read at each step?",
+        "An n-gram or feed-forward model reads a fixed number of previous words; a recurrent model reads one "
+        "word per step and updates a state that can keep what it needs from far back (Lecture 3)."),
+    "l3.q.elman": _q(
+        "The Elman network", "Which parameters does an Elman RNN's transition R have?",
+        ["one matrix per time step", "W^x (input to state), W^s (state to state) and a bias b, shared by all "
+         "steps", "only W^s", "a separate network for each input length"], "b",
+        "look at eq. (4).",
+        "s_i = g(s_{i-1} W^s + x_i W^x + b): three parameter arrays, the same at every step, whatever the "
+        "sequence length."),
+    "l3.q.charlm": _q(
+        "Bits per character", "The character RNN's validation loss is below the character-frequency baseline. "
+        "What does the difference measure?",
+        ["the vocabulary size", "how much the context (the earlier characters) helps predict the next one",
+         "the training time", "the temperature"], "b", "what does the unigram baseline ignore?",
+        "The unigram baseline predicts every character from its frequency alone; any drop below it in bits per "
+        "character is information the model takes from the preceding characters."),
+    "l3.q.temperature": _q(
+        "Temperature", "Sampling with temperature tau divides the logits by tau before the softmax. What does "
+        "tau < 1 do?",
+        ["spreads probability over more characters", "sharpens the distribution towards the most likely "
+         "characters: safer, more repetitive text", "changes the model's weights", "nothing"], "b",
+        "what happens to differences between logits when they are divided by 0.5?",
+        "Dividing by tau < 1 enlarges the gaps between logits, so the softmax puts more mass on the top "
+        "choices (entropy falls); tau > 1 flattens it, giving more varied but less correct text."),
+    "l3.q.acceptor": _q(
+        "Acceptor or transducer", "Which task is an acceptor, with one loss per sequence?",
+        ["part-of-speech tagging", "language modelling", "classifying a review as positive or negative",
+         "named-entity recognition"], "c", "how many outputs does the task need per sequence?",
+        "Sentiment needs one answer after the whole text: the final state feeds one classifier and one loss. "
+        "Tagging and language modelling are transducers, with an output and a loss at every position."),
+    "l3.q.elmo": _q(
+        "ELMo's features", "What are ELMo-style features of a token?",
+        ["its one-hot vector", "the states of a forward and a backward LM at that token, concatenated",
+         "the output of a biRNN trained on tags", "its character n-grams"], "b",
+        "which two models are read at position t?",
+        "[h^f_t ; h^b_t]: the forward LM's state after reading up to the token and the backward LM's after "
+        "reading from the end down to it, both pretrained on unlabelled text and then used as inputs to other "
+        "tasks (Peters et al. 2018)."),
+    "l5.q.lstm_bptt": _q(
+        "Backpropagation through the LSTM", "The LSTM's backward pass carries two quantities from step t+1 to "
+        "step t. Which?",
+        ["only dL/dh_t", "dL/dh_t and dL/dc_t", "the gates' values", "the inputs"], "b",
+        "the LSTM has two states.",
+        "Both h_t and c_t feed step t+1, so the backward pass receives a gradient for each: dc flows along the "
+        "cell (multiplied by f), dh through the gates and the recurrent weights."),
+    "l7.q.distant": _q(
+        "Distant supervision", "DeepMoji was pretrained to predict which emoji a tweet contains. Why does that "
+        "help sentiment classification?",
+        ["emojis are sentiment labels written by hand for the task", "the emoji is a free, noisy signal of the "
+         "tweet's affect, available for a huge number of tweets", "it removes the need for any labelled data",
+         "emojis are words"], "b", "who labelled the emojis, and how many are there?",
+        "No annotator was needed: people put the emojis there. Predicting them forces the network to learn "
+        "affect from very many examples; the pretrained network is then fine-tuned on the small labelled sets "
+        "(Felbo et al. 2017)."),
+}
+ITEMS.update(FOURTH_QUESTIONS)
+
+
 def lookup(key: str) -> Item:
     try:
         return ITEMS[key]

@@ -189,7 +189,14 @@ assert np.all(np.isfinite(logp_small)), "a softmax gives every token a positive 
 # %% [markdown]
 # The model produces scores for all `len(vocab)` ids, `<s>` included; `neural_logprobs` drops the `<s>` column
 # before the softmax, so both models spread their probability over exactly the same $|V|$ tokens.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.loss_ppl")
+
+# %% [markdown]
 # ## Neural LM against Kneser–Ney
 #
 # What is compared: for each of the validation tokens above (every word and every `</s>` of each validation
@@ -260,6 +267,12 @@ ax.set_title("Feed-forward neural LM vs Kneser-Ney (tiny-shakespeare, words)")
 ax.set_xticks(epochs)
 ax.legend()
 fig.tight_layout()
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.mixture")
 
 # %% [markdown]
 # ## What the embeddings learned
@@ -405,6 +418,12 @@ else:
 #
 # To reproduce the LSTM row (about 18 minutes on one core):
 # `COURSE_DATA_MIRROR=../shared/data nice -n 10 .venv/bin/python benchmarks/bench_word_lstm.py`.
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.recurrent")
 
 # %% [markdown]
 # ## Exercises (they check themselves)

@@ -159,6 +159,12 @@ ask("l3.q.abstraction")
 show(rnn_step_forward)
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.elman")
+
+# %% [markdown]
 # ## Unrolling: a deep network with shared weights
 #
 # For a sequence of finite length we can write the recursion out: $T$ copies of the step, each feeding its
@@ -388,6 +394,12 @@ print(f"trained {history[-1]['seconds']:.0f} s: validation {val_bpc:.2f} bits/ch
 assert val_bpc < unigram_bpc, "the RNN uses its context"
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.charlm")
+
+# %% [markdown]
 # ## Sampling, and the temperature of a softmax
 #
 # To generate, feed a prompt, draw the next character from $\hat{\mathbf{y}}^{(t)}$, feed it back in, and
@@ -434,7 +446,14 @@ assert real_word_share[0.5] > real_word_share[1.5]
 # of the layout of a play — line breaks, speaker names followed by a colon — and at what they have not:
 # grammar beyond a few words. Longer training, larger states and the gated cells of Lecture 5 are the way to
 # better text (Karpathy 2015, *The Unreasonable Effectiveness of Recurrent Neural Networks*).
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.temperature")
+
+# %% [markdown]
 # ## Two ways to use an RNN: acceptor and transducer
 #
 # The RNN is rarely the whole model: it is a component whose states a larger network turns into predictions,
@@ -489,7 +508,14 @@ assert torch.allclose(states[:, -1], h_last[0]) and bool((reach > 0).all()) and 
 # included. To reach $\mathbf{x}_1$ it passes through $T-1$ multiplications by $(W^s)^\top$ and $\tanh'$, and here
 # it arrives much weaker than at $\mathbf{x}_T$ (the assert checks that): a first sight of the vanishing
 # gradient, the subject of the next lecture.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.acceptor")
+
+# %% [markdown]
 # ## One or many: four patterns, and the encoder–decoder
 #
 # Acceptor and transducer are two of the ways an RNN can connect inputs to outputs. Counting how many of each
@@ -698,6 +724,12 @@ assert fill_acc["both"] > max(fill_acc["left"], fill_acc["right"]), "both sides 
 # concatenated states carry information about the whole text around a position, which is what made ELMo's
 # features useful. (ELMo itself uses two-layer LSTMs over characters-to-words and a learned weighted sum of
 # their layers; the principle is the one shown here.)
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.elmo")
 
 # %% [markdown]
 # ## Exercises (they check themselves)

@@ -335,6 +335,12 @@ for name, value in params.items():
 assert max(errors.values()) < 1e-7, "the LSTM backward pass must agree with finite differences"
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.lstm_bptt")
+
+# %% [markdown]
 # ## The gated recurrent unit
 #
 # The GRU (Cho et al. 2014) keeps the gating idea and drops the separate cell: one state, two gates. The

@@ -321,7 +321,14 @@ ask("l7.q.pretraining")
 #
 # All three trade labelled data for something cheaper. The sentiment neuron is the most extreme version: no
 # labels at all until the very last step.
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.distant")
+
+# %% [markdown]
 # ## The sentiment neuron
 #
 # Radford, Józefowicz & Sutskever (2017) pushed the pretraining idea to its extreme. They trained a
