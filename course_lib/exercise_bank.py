@@ -664,6 +664,140 @@ FOURTH_QUESTIONS: dict[str, Item] = {
 ITEMS.update(FOURTH_QUESTIONS)
 
 
+FIFTH_QUESTIONS: dict[str, Item] = {
+    "l1.q.add1": _q(
+        "What is wrong with add-one", "Why is add-one (Laplace) smoothing a poor choice for a language model with a "
+        "large vocabulary?",
+        ["it gives unseen n-grams probability 0", "it moves far too much probability to unseen continuations, "
+         "taking it from the ones actually observed", "it needs a validation set", "it only works for bigrams"],
+        "b", "how much mass does adding 1 to |V| counts take, when a context was seen 9 times?",
+        "Adding 1 to each of |V| continuations adds |V| to the denominator: after a context seen 9 times with "
+        "|V| = 10,000, the observed words keep under 0.1 % of the mass. Discounting methods such as Kneser-Ney "
+        "subtract a small fixed amount instead."),
+    "l1.q.bits": _q(
+        "Perplexity and bits", "A model's perplexity on a text is 32. What is its cross-entropy in bits per token?",
+        ["32", "5", "1/32", "log(32) / 2"], "b", "perplexity = 2^(bits per token).",
+        "Cross-entropy in bits is log2 of the perplexity: log2 32 = 5. The model is as uncertain as a uniform "
+        "choice among 32 tokens, i.e. 5 binary questions per token."),
+    "l2.q.embed_neighbours": _q(
+        "Nearest neighbours", "After training, 'he' and 'she' have nearly the same embedding. Why?",
+        ["they are spelled alike", "they occur in the same contexts, so the same predictions are useful for both",
+         "the embeddings were initialised from a dictionary", "they are frequent"], "b",
+        "what is the only signal the embeddings get?",
+        "The embedding of a word is changed only by the gradients of predictions made with it in the context; "
+        "words that fill the same slots ('he said', 'she said') receive similar updates and end up close."),
+    "l2.q.window": _q(
+        "Growing the window", "How does the feed-forward LM's number of parameters grow with the context size "
+        "n - 1, all else fixed?",
+        ["exponentially, like an n-gram table", "linearly: the hidden layer reads (n - 1) embeddings",
+         "not at all", "quadratically"], "b", "look at the shape of the hidden layer's weight matrix.",
+        "The hidden layer has (n - 1) m x h weights, so each extra word of context adds m h parameters; an "
+        "n-gram table instead can grow like |V|^n. Still, every extra word costs parameters, and the window is "
+        "fixed."),
+    "l3.q.depth": _q(
+        "How deep is an unrolled RNN?", "An Elman RNN reads a sequence of 200 characters. Through how many "
+        "nonlinearities does the loss at step 200 reach the input at step 1?",
+        ["1", "2", "about 200: one tanh per step", "it depends on the batch size"], "c",
+        "count the steps between x_1 and y_200.",
+        "The path goes through h_1, h_2, ... h_200, one tanh and one multiplication by W_h per step: a 200-layer "
+        "network for that path, which is why the gradient can vanish or explode (Lecture 4)."),
+    "l3.q.truncate": _q(
+        "Why truncate", "Why train an RNN on a long text with truncated BPTT instead of backpropagating through the "
+        "whole text?",
+        ["full BPTT gives wrong gradients", "full BPTT needs the activations of every step in memory and one "
+         "update per pass; windows give many cheap updates", "truncation improves the model's memory",
+         "RNNs cannot read long texts"], "b", "what must be stored to backpropagate through T steps?",
+        "Backpropagation needs every step's activations: memory grows with T and a 1 M-character text would give "
+        "one update per pass. Windows of a few dozen steps give frequent updates with bounded memory, at the "
+        "price of not training dependencies longer than the window."),
+    "l3.q.greedy": _q(
+        "Greedy generation", "What usually happens if a character LM generates by always taking the most likely "
+        "next character (temperature near 0)?",
+        ["perfect Shakespeare", "it falls into a loop, repeating a frequent phrase", "random characters",
+         "it stops immediately"], "b", "the same state and the same choice lead to the same next state.",
+        "Argmax decoding is deterministic: once the model produces a frequent phrase it tends to return to the "
+        "same states and repeat it. Sampling with a moderate temperature keeps variety."),
+    "l3.q.bottleneck": _q(
+        "The encoder's bottleneck", "In the basic encoder-decoder, what does the decoder know about the source?",
+        ["every encoder state", "only the encoder's final state h_n", "the source words themselves",
+         "nothing"], "b", "what initialises the decoder?",
+        "Everything passes through h_n, one fixed-size vector whatever the source length; long sources suffer. "
+        "Attention (Bahdanau et al. 2015) lets the decoder look at every encoder state instead."),
+    "l4.q.saturation": _q(
+        "Saturation", "Why do saturated tanh units make vanishing worse?",
+        ["they make W_h larger", "tanh'(a) is close to 0 for large |a|, and it multiplies the gradient at "
+         "every step", "they explode the gradient", "they change the loss"], "b",
+        "what is tanh' at a = 3?",
+        "dh_t/dh_{t-1} = diag(tanh'(a_t)) W_h; tanh'(3) = 0.01, so a saturated unit passes almost no gradient, "
+        "whatever W_h. Large inputs make more units saturate."),
+    "l4.q.threshold": _q(
+        "The clipping threshold", "Training with norm clipping at threshold 5, a step's gradient has norm 2. What "
+        "does clipping do to it?",
+        ["scales it to norm 5", "nothing: only gradients longer than the threshold are rescaled",
+         "sets it to zero", "halves it"], "b", "read Algorithm 1's condition.",
+        "Clipping acts only when ||g|| >= threshold; below it the gradient is used as it is. So clipping changes "
+        "only the rare huge steps, the ones that would throw the parameters far."),
+    "l5.q.forget_bias": _q(
+        "The forget-gate bias", "With a forget-gate bias b_f = 3 the gate starts near sigma(3) = 0.95. What does "
+        "that do to the gradient along the cell over 20 steps, at the start of training?",
+        ["multiplies it by about 0.95^20 = 0.36", "multiplies it by 3^20", "sets it to zero",
+         "nothing: the bias does not enter the gradient"], "a", "the cell path multiplies by f at each step.",
+        "Along the cell, dc_{t-1} = f_t dc_t, so 20 steps at f = 0.95 keep 0.95^20 = 0.36 of the gradient, "
+        "against 0.5^20 = 1e-6 with a bias of 0."),
+    "l5.q.gru_vs_lstm": _q(
+        "GRU and LSTM", "What does the GRU drop compared with the LSTM?",
+        ["gating altogether", "the separate memory cell and the output gate: one state, two gates",
+         "the recurrent weights", "the nonlinearity"], "b", "count states and gates.",
+        "The LSTM has a cell c and a hidden state h with three gates; the GRU has one state h, an update gate "
+        "that interpolates old and candidate states, and a reset gate. Fewer parameters, similar results on "
+        "many tasks (Jozefowicz et al. 2015)."),
+    "l6.q.iob": _q(
+        "IOB2", "Which tag sequence is invalid in IOB2?",
+        ["B-PER I-PER O", "O B-LOC B-LOC", "O I-ORG I-ORG", "B-ORG O B-PER"], "c",
+        "what may an I- tag follow?",
+        "I-X must continue an entity of type X: it may follow B-X or I-X, never O or another type. 'O I-ORG' "
+        "opens an entity without a B-; two B-LOC in a row are two adjacent entities, which is valid."),
+    "l6.q.direction": _q(
+        "Transition direction", "In the course's CRF (as in pytorch-crf), what does transitions[i, j] score?",
+        ["a move from tag j to tag i", "a move from tag i to tag j", "tag i at position j",
+         "the emission of word j with tag i"], "b", "it is documented once, in course_lib.reference.crf.",
+        "transitions[i, j] is the score of y_{t-1} = i followed by y_t = j; copying weights between conventions "
+        "that use the transpose silently gives a different model."),
+    "l6.q.crf_ner": _q(
+        "Where the CRF matters", "On which task does adding a CRF layer to the BiLSTM tagger help more: POS "
+        "tagging or NER?",
+        ["POS: more tags", "NER: its tags have hard constraints between neighbours (I- after B-/I-) and spans "
+         "are scored whole", "neither", "both equally"], "b", "which task has invalid sequences?",
+        "POS tags constrain each other only softly; NER's IOB tags have hard rules, and an invalid or broken "
+        "span costs a whole entity in span F1. The lecture's results show the larger gain on NER."),
+    "l7.q.binary": _q(
+        "Binarised features", "Wang & Manning's baselines use x = 1{count > 0} instead of counts. What does that "
+        "change?",
+        ["nothing", "a word repeated ten times in a review weighs as much as a word used once",
+         "it removes stop words", "it makes the model nonlinear"], "b", "what is 1{f > 0} for f = 10?",
+        "Binarising keeps only whether an n-gram occurs; repetitions, which mostly reflect length and style, no "
+        "longer dominate. For sentiment it works better than raw counts."),
+    "l7.q.naive": _q(
+        "The naive LSTM", "Why does an LSTM classifier trained from scratch on IMDB (13.5 %) lose to naive Bayes "
+        "on bigrams?",
+        ["LSTMs cannot classify", "one label per long review is little supervision, and the signal must travel "
+         "back through hundreds of steps", "IMDB has too many reviews", "it uses the wrong loss"], "b",
+        "think of the training signal's size and distance.",
+        "The LSTM must discover which of hundreds of words matter from one bit per review, with the gradient "
+        "passing through many steps; the bag-of-bigrams model sees every phrase directly. Pretraining on the "
+        "text itself fixes much of this (7.24-7.64 %)."),
+    "l7.q.random_dir": _q(
+        "Random against adversarial", "A random perturbation of the embeddings with the same norm as r_adv barely "
+        "changes the loss. Why?",
+        ["it is too small", "in thousands of dimensions a random direction is nearly orthogonal to the gradient, "
+         "so to first order it does not change the loss", "random numbers cancel out", "the model ignores "
+         "embeddings"], "b", "the first-order change of the loss is g . r.",
+        "The loss changes by about g . r. For r_adv = eps g / ||g|| that is eps ||g||, the largest possible; for "
+        "a random unit direction in d dimensions g . r is typically ||g|| eps / sqrt(d), almost nothing."),
+}
+ITEMS.update(FIFTH_QUESTIONS)
+
+
 def lookup(key: str) -> Item:
     try:
         return ITEMS[key]

@@ -179,6 +179,12 @@ for name, model in [("MLE", NGramLM(3, "mle")), ("add-1", NGramLM(3, "add_k", k=
 ask("l1.q.kn")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l1.q.add1")
+
+# %% [markdown]
 # ## Perplexity
 #
 # We compare LMs by how surprised they are by held-out text. The **perplexity** of a model on a test corpus of
@@ -241,6 +247,12 @@ fig.tight_layout()
 
 # %%
 ask("l1.q.perplexity")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l1.q.bits")
 
 # %% [markdown]
 # ## Generating text

@@ -152,6 +152,12 @@ del plain, direct
 ask("l2.q.cost")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.window")
+
+# %% [markdown]
 # ## Training: cross-entropy, one window at a time
 #
 # The loss at each position is the negative log-likelihood of the word that actually came next,
@@ -314,6 +320,12 @@ assert {".", "!"} <= set(bench_nn["?"]) and {"gentle", "sweet"} <= set(bench_nn[
 
 # %%
 ask("l2.q.generalise")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l2.q.embed_neighbours")
 
 # %% [markdown]
 # ## What the feed-forward model does not fix

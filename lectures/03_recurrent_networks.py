@@ -206,6 +206,12 @@ assert np.allclose(h_all, np.stack(by_hand, 1)) and np.allclose(h_all, np.stack(
 ask("l3.q.shared")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.depth")
+
+# %% [markdown]
 # ## Backpropagation through time
 #
 # Training an unrolled RNN is backpropagation in that deep graph — called *backpropagation through time*
@@ -359,6 +365,12 @@ for k in (T, 5, 2):
 ask("l3.q.tbptt")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.truncate")
+
+# %% [markdown]
 # ## A character-level RNN language model
 #
 # Now a real one, in PyTorch: `RNNLM` is embedding → `nn.RNN` (the Elman cell, `cell="rnn_tanh"`) → linear
@@ -452,6 +464,12 @@ assert real_word_share[0.5] > real_word_share[1.5]
 
 # %%
 ask("l3.q.temperature")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.greedy")
 
 # %% [markdown]
 # ## Two ways to use an RNN: acceptor and transducer
@@ -586,6 +604,12 @@ assert gap[-2:].mean() > gap[:2].mean(), "the text says the gap grows along the 
 
 # %%
 ask("l3.q.teacher")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l3.q.bottleneck")
 
 # %% [markdown]
 # ## Bidirectional RNNs

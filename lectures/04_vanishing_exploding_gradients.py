@@ -223,6 +223,12 @@ assert curves[0][0] > 1 > curves[1][0] > curves[2][0], "more saturation, faster 
 ask("l4.q.necessary")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l4.q.saturation")
+
+# %% [markdown]
 # ## Explore it yourself
 #
 # The explorer below recomputes everything from the NumPy reference when a control moves. Top left:
@@ -341,6 +347,12 @@ assert np.all(trace["step_clipped"] <= 1.0 + 1e-12), "... but no step is longer 
 
 # %%
 ask("l4.q.clip")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l4.q.threshold")
 
 # %% [markdown]
 # ## What vanishing gradients cost: subject-verb agreement

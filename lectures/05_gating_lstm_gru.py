@@ -279,6 +279,12 @@ assert min(per_unit.values()) > 100, "every unit of forget-gate bias buys orders
 ask("l5.q.carousel")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.forget_bias")
+
+# %% [markdown]
 # ## Backpropagation through the LSTM
 #
 # Greff et al. (2017) give the backward pass of their LSTM. With $\Delta^t$ the gradient arriving at $\mathbf{y}^t$
@@ -421,6 +427,12 @@ assert n_gru * 4 == n_lstm * 3
 
 # %%
 ask("l5.q.gru_reset")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l5.q.gru_vs_lstm")
 
 # %% [markdown]
 # ## Is the LSTM optimal? Jozefowicz, Zaremba & Sutskever (2015)

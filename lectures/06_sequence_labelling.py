@@ -227,6 +227,12 @@ assert bad["Viterbi (with the CRF)"]["tokens"] <= bad["argmax of emissions"]["to
 ask("l6.q.invalid")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.iob")
+
+# %% [markdown]
 # ## The linear-chain CRF
 #
 # A conditional random field (Lafferty et al. 2001) is a log-linear model of the whole tag sequence $s_{1:m}$ given
@@ -337,6 +343,12 @@ assert abs(loglik - expect) < 1e-4 and layer.decode(emis)[0] == path
 
 # %%
 ask("l6.q.viterbi")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.direction")
 
 # %% [markdown]
 # ## The BiLSTM-CRF
@@ -462,6 +474,12 @@ else:
 
 # %%
 ask("l6.q.span_f1")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l6.q.crf_ner")
 
 # %% [markdown]
 # ## Error analysis: where the POS taggers go wrong

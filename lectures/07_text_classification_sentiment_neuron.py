@@ -170,6 +170,12 @@ print("most negative n-grams by r:", ", ".join(names[np.argsort(r)[:12]]))
 ask("l7.q.nbsvm")
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.binary")
+
+# %% [markdown]
 # ## The IMDB table
 #
 # Deck 000 collects the published test error rates of many models on IMDB. Here they are, from the papers, next to
@@ -297,6 +303,12 @@ if have_lstm:
 
 # %%
 ask("l7.q.pretraining")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.naive")
 
 # %% [markdown]
 # ## Other ways to give the acceptor more to learn from
@@ -753,6 +765,12 @@ fig.tight_layout()
 
 # %%
 ask("l7.q.adversarial")
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l7.q.random_dir")
 
 # %% [markdown]
 # ## Summary
