@@ -48,6 +48,13 @@ from course_lib.reference.ngram import NGramLM
 from course_lib.training import seed_everything, train
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bengio_lm.json"
+
+
+def machine_record() -> dict:
+    """Where a benchmark ran (also used by bench_word_lstm.py, whose rows sit beside this one's)."""
+    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "numpy": np.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
 PROBE_WORDS = ["king", "lord", "father", "love", "good", "thou", "he", "three", "speak", "france", "?"]
 
 
@@ -138,10 +145,7 @@ def main() -> None:
         "neighbours": neighbours,
         "train_seconds": round(train_seconds, 1),
         "total_seconds": round(time.perf_counter() - t_start, 1),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-                    "torch_threads": torch.get_num_threads(),
-                    "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None},
+        "machine": machine_record(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from datetime import UTC, datetime
@@ -44,20 +43,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from course_lib.data import load_tinyshakespeare, word_tokenize
+from course_lib.data import load_tinyshakespeare
 from course_lib.lm_eval import mix_logprobs, ngram_logprobs, perplexity, window_dataset
 from course_lib.models.language_models import RNNLM, TBPTTLoss, tbptt_batches
 from course_lib.reference.ngram import NGramLM, Vocabulary
 from course_lib.training import seed_everything, train
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_bengio import machine_record, sentences  # noqa: E402  (the same tokenisation and record as its rows)
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "word_lstm_lm.json"
 BENGIO = HERE / "results" / "bengio_lm.json"
-
-
-def sentences(text: str) -> list[list[str]]:
-    """Lecture 1's tokenisation: one sentence per non-empty line, lower-cased words and punctuation."""
-    return [word_tokenize(line, lower=True) for line in text.splitlines() if line.strip()]
 
 
 def stream(sents: list[list[str]], vocab: Vocabulary) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,10 +186,7 @@ def main() -> None:
         "train_cpu_seconds": round(train_cpu_seconds, 1),
         "total_seconds": round(time.perf_counter() - t_start, 1),
         "total_cpu_seconds": round(time.process_time() - cpu_start, 1),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-                    "torch_threads": torch.get_num_threads(),
-                    "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None},
+        "machine": machine_record(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -567,19 +567,12 @@ ask("l3.q.acceptor")
 # measure it both ways on sequences it has not seen.
 
 # %%
-from course_lib.models.seq2seq import Seq2Seq, reversal_batch  # noqa: E402
+from course_lib.models.seq2seq import Seq2Seq, reversal_batch, train_reversal  # noqa: E402
 
 torch.manual_seed(0)
-gen_s2s = torch.Generator().manual_seed(0)
 s2s = Seq2Seq(vocab=10, embed_dim=32, hidden_dim=128)
-opt_s2s = torch.optim.Adam(s2s.parameters(), lr=3e-3)
-for _ in range(600):
-    src, tgt = reversal_batch(64, 8, 10, gen_s2s)
-    loss = s2s.loss(src, tgt)                    # teacher forcing inside: the decoder reads the gold y_{t-1}
-    opt_s2s.zero_grad()
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(s2s.parameters(), 1.0)
-    opt_s2s.step()
+# 600 batches of 64 with teacher forcing inside (the decoder reads the gold y_{t-1}), Adam, clipping at 1
+loss = train_reversal(s2s, steps=600, length=8, generator=torch.Generator().manual_seed(0))
 
 src_te, tgt_te = reversal_batch(500, 8, 10, torch.Generator().manual_seed(123))
 with torch.no_grad():
@@ -587,7 +580,7 @@ with torch.no_grad():
 free = s2s.greedy(src_te, 8)                     # each step given its own previous prediction
 acc_forced = (forced == tgt_te).float().mean(0)
 acc_free = (free == tgt_te).float().mean(0)
-print(f"600 steps; final training loss {loss.item():.3f}")
+print(f"600 steps; final training loss {loss:.3f}")
 print("digit accuracy by output position, teacher-forced:", " ".join(f"{a:.2f}" for a in acc_forced.tolist()))
 print("                                  free-running:  ", " ".join(f"{a:.2f}" for a in acc_free.tolist()))
 print(f"whole sequence right, free-running: {(free == tgt_te).all(1).float().mean():.0%} of 500;  e.g. "

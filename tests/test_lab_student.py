@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_widgets_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop  # noqa: E402
+import test_widgets_browser as _wb  # noqa: E402
+from test_widgets_browser import _free_port, _stop  # noqa: E402
+
+browser = _wb.browser  # the same headless Chromium fixture as the widget tests
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,22 +54,10 @@ def _start(tmp_path, env_extra: dict) -> tuple[subprocess.Popen, str, str]:
     raise AssertionError((tmp_path / "lab.log").read_text()[-3000:])
 
 
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def test_students_lab(tmp_path, chromium):
+def test_students_lab(tmp_path, browser):
     proc, base, token = _start(tmp_path, {})
     try:
-        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(60_000)
         page.goto(f"{base}/?token={token}")                           # redirected to the default URL: the map
         preview = page.locator(".jp-RenderedMarkdown", has_text="start here").locator("visible=true").first
@@ -93,14 +84,14 @@ def test_students_lab(tmp_path, chromium):
         _stop(proc)
 
 
-def test_instructor_lab_has_the_nbgrader_tools(tmp_path, chromium):
+def test_instructor_lab_has_the_nbgrader_tools(tmp_path, browser):
     cfg = tmp_path / "instructor"
     subprocess.run([sys.executable, "-m", "course_lib.setup_lab", "--instructor", str(cfg)], check=True)
     make = (ROOT / "Makefile").read_text()
     assert "JUPYTER_PREFER_ENV_PATH=0 JUPYTER_CONFIG_DIR=" in make    # what makes the instructor's config win
     proc, base, token = _start(tmp_path, {"JUPYTER_CONFIG_DIR": str(cfg), "JUPYTER_PREFER_ENV_PATH": "0"})
     try:
-        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{base}/lab/tree/lectures/01_ngram_language_models.py?reset&token={token}")
         page.locator(".lm-MenuBar-item", has_text="Nbgrader").wait_for(timeout=90_000)
         assert page.locator(".jp-SideBar .lm-TabBar-tab", has_text="Create Assignment").count() == 1

@@ -331,7 +331,18 @@ def sentiment_histogram(values: np.ndarray, labels: np.ndarray, unit: int) -> Fi
     return fig
 
 
-class SentimentNeuronView(widgets.VBox):
+class HistogramFallback:
+    """Mixin for a widget with a histogram image ``self.hist``: its display bundle also carries that PNG, so a
+    notebook saved with outputs shows the histogram where no widget can be rendered."""
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict) and self.hist.value:
+            bundle["image/png"] = base64.b64encode(self.hist.value).decode("ascii")
+        return bundle
+
+
+class SentimentNeuronView(HistogramFallback, widgets.VBox):
     """Live sentiment view of cell ``unit`` of a byte-level mLSTM (Radford et al.) or LSTM RNNLM (the course's
     ``byte_lm_imdb``; ``vocab=None`` for bytes) over labelled ``reviews``.
 
@@ -390,11 +401,6 @@ class SentimentNeuronView(widgets.VBox):
                                 f"<div style='font-size:85%'>unit {self.unit} clamped to {self.clamp.value:+.2f}</div>")
         return out
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict) and self.hist.value:
-            bundle["image/png"] = base64.b64encode(self.hist.value).decode("ascii")
-        return bundle
 
 
 def sentiment_neuron_view(model, unit: int, reviews: Sequence[str] | None = None, labels=None, vocab=None, *,

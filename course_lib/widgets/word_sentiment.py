@@ -13,7 +13,6 @@ headless, like every widget of the course).
 
 from __future__ import annotations
 
-import base64
 import html
 from collections.abc import Sequence
 
@@ -23,7 +22,7 @@ from matplotlib.figure import Figure
 
 from course_lib.widgets._display import StaticView, figure_png, want_static
 from course_lib.widgets.activations import activation_html, sequence_states
-from course_lib.widgets.viewer import draw_class_histogram
+from course_lib.widgets.viewer import HistogramFallback, draw_class_histogram
 
 __all__ = ["WordSentimentView", "final_word_values", "reading_html", "word_histogram", "word_sentiment_view",
            "word_unit_trace"]
@@ -92,7 +91,7 @@ def word_histogram(values: np.ndarray, labels: np.ndarray, unit: int, sign: floa
     return fig
 
 
-class WordSentimentView(widgets.VBox):
+class WordSentimentView(HistogramFallback, widgets.VBox):
     """Live view of the word LM's sentiment unit over labelled ``reviews``: the histogram of its final value by
     class, one review (``review`` slider) shaded word by word (:func:`reading_html`), and a generator —
     ``clamp`` slider, ``prompt``, ``temperature``, *Generate* — that samples with ``c_t[unit]`` fixed at the
@@ -176,12 +175,6 @@ class WordSentimentView(widgets.VBox):
                                 f"<div style='font-size:85%'>unit {self.unit} clamped to {self.clamp.value:+.2f}, "
                                 f"same random numbers for every value</div>")
         return out
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict) and self.hist.value:
-            bundle["image/png"] = base64.b64encode(self.hist.value).decode("ascii")
-        return bundle
 
 
 def word_sentiment_view(model, vocab, record: dict, reviews: Sequence[str], labels, *, static: bool | None = None,
