@@ -10,6 +10,7 @@ that every question the lectures ask is here.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,7 +50,16 @@ def _ex(title, hint, solution, answer, needs=(), **kw) -> Item:
 
 
 def _q(title, prompt, choices, correct, hint, solution) -> Item:
-    return Item(title=title, hint=hint, solution=solution, prompt=prompt, choices=tuple(choices), correct=correct)
+    """A multiple-choice question; ``correct`` is the letter of the right one of ``choices`` as written.
+
+    The right choice is then moved to a position fixed by the title's CRC-32 (the others keep their order), so
+    that the right letter is spread evenly over the bank instead of following how its author wrote it."""
+    choices = list(choices)
+    right = choices.pop(ord(correct) - ord("a"))
+    where = zlib.crc32(title.encode()) % (len(choices) + 1)
+    choices.insert(where, right)
+    return Item(title=title, hint=hint, solution=solution, prompt=prompt, choices=tuple(choices),
+                correct=chr(ord("a") + where))
 
 
 # ---------------------------------------------------------------------------------------------- answers

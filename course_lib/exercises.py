@@ -100,7 +100,15 @@ def ask(*keys: str, static: bool | None = None):
         return _StaticQuiz(list(keys), items)
     import ipywidgets as widgets
 
-    boxes = []
+    # A long choice wraps onto several lines; ipywidgets gives each radio label one line's fixed height, so
+    # without this the wrapped lines would overlap the next choice.
+    style = widgets.HTML("<style>.course-quiz .widget-radio-box label {height: auto; min-height: "
+                         "var(--jp-widgets-radio-item-height); line-height: 1.4; white-space: normal; display: flex; "
+                         "align-items: flex-start; gap: 4px; padding: 2px 0}"
+                         ".course-quiz .widget-radio-box label input {order: -1; flex: none; margin-top: 0.2em}"
+                         ".course-quiz .widget-html-content {line-height: 1.45}</style>",
+                         layout=widgets.Layout(height="0px", margin="0"))
+    boxes = [style]
     for item in items:
         radio = widgets.RadioButtons(options=[(f"{ltr}) {c}", ltr) for ltr, c in zip(item.letters(), item.choices,
                                                                                     strict=True)],

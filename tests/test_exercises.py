@@ -76,11 +76,11 @@ def test_every_question_has_one_right_letter(key, capsys):
 def test_the_widget_checks_and_explains():
     item = lookup("l3.q.shared")
     quiz = ask("l3.q.shared", static=False)
-    box = quiz.children[0]
+    box = quiz.children[1]  # [0] is the style sheet that lets long choices wrap
     radio, (check_b, show_b), verdict, sol = box.children[1], box.children[2].children, box.children[3], box.children[4]
     check_b.click()
     assert "pick an answer" in verdict.value
-    radio.value = "a"
+    radio.value = next(ltr for ltr in item.letters() if ltr != item.correct)
     check_b.click()
     assert "not yet" in verdict.value
     radio.value = item.correct
@@ -101,3 +101,36 @@ def test_lectures_use_only_bank_keys_and_every_question_is_asked():
     assert used | asked <= set(ITEMS)
     assert {k for k, it in ITEMS.items() if not it.choices} <= used
     assert {k for k, it in ITEMS.items() if it.choices} <= asked, "a question of the bank is asked nowhere"
+
+
+def test_the_right_letter_is_spread_over_the_bank():
+    """A student who always answers the same letter must not do well: no letter is right in more than 35 %."""
+    from collections import Counter
+
+    letters = Counter(it.correct for it in ITEMS.values() if it.choices)
+    assert max(letters.values()) <= 0.35 * sum(letters.values()), letters
+
+
+NOT_TAUGHT = ("Summary", "Exercises")
+
+
+def _questions_per_section(path):
+    """``[(section title, [question keys asked in it])]`` for a lecture's ``# ## `` sections."""
+    sections = []
+    for line in path.read_text().splitlines():
+        if line.startswith("# ## "):
+            sections.append((line[5:].strip(), []))
+        elif line.startswith("ask(") and sections:
+            sections[-1][1].extend(re.findall(r'"([\w.]+)"', line))
+    return sections
+
+
+@pytest.mark.parametrize("path", sorted(LECTURES.glob("0*.py")), ids=lambda p: p.stem)
+def test_every_section_ends_with_two_or_three_questions(path):
+    sections = _questions_per_section(path)
+    taught = [(t, k) for t, k in sections if not t.startswith(NOT_TAUGHT)]
+    assert len(taught) >= 5, sections
+    wrong = [(t, len(k)) for t, k in taught if not 2 <= len(k) <= 3]
+    assert not wrong, f"sections without 2-3 check-your-understanding questions: {wrong}"
+    lecture = path.name[1]
+    assert all(k.startswith(f"l{lecture}.q.") for _, keys in taught for k in keys)

@@ -410,3 +410,56 @@ def test_word_lm_sentiment_view_in_jupyterlab(lab, page):
     wait_changed(page, review.inner_text, review0, "shaded review after dragging the review slider")
     page.screenshot(path=ARTIFACTS / "word_sentiment_1_clamp_review.png", full_page=True)
     assert_no_widget_errors(page)
+
+
+def test_check_your_understanding_questions_in_jupyterlab(lab, page):
+    """The lectures' question widget: the longest choices of the bank wrap inside the notebook at 900 px; a wrong
+    pick gets "not yet" and the hint (never the answer), the right one "correct", and *Show solution* shows the
+    worked solution, each question on its own."""
+    from course_lib.exercise_bank import lookup
+
+    base, token = lab
+    open_and_run_all(page, base, token, "quiz.ipynb")
+    root = ".course-quiz"
+    page.locator(root).wait_for(timeout=90_000)
+    for width in (NARROW, WIDE):
+        assert_lays_out(page, root, width)
+        overflow = page.evaluate("""(sel) => {
+          const area = document.querySelector(sel).closest('.jp-OutputArea-output').getBoundingClientRect();
+          const bad = [];
+          for (const box of document.querySelectorAll(sel + ' .widget-radio-box')) {
+            let below = -Infinity;  // the bottom of the previous choice: a wrapped choice must not overlap the next
+            for (const l of box.querySelectorAll('label')) {
+              const r = l.getBoundingClientRect(), what = l.innerText.slice(0, 40);
+              if (r.right > area.right + 1 || l.scrollWidth > l.clientWidth + 1) bad.push(what + ': cut off');
+              if (l.scrollHeight > l.clientHeight + 1) bad.push(what + ': taller than its box');
+              if (r.top < below - 1) bad.push(what + ': overlaps the choice above');
+              below = r.bottom;
+            }
+          }
+          return bad;
+        }""", root)
+        assert not overflow, f"choices cut off at {width} px: {overflow}"
+    page.set_viewport_size({"width": NARROW, "height": 1000})
+    questions = page.locator(f"{root} .course-quiz-question")
+    assert questions.count() == 2
+    for i, key in enumerate(("l7.q.random_dir", "l1.q.generate")):
+        item, q = lookup(key), questions.nth(i)
+        right, wrong = output_text(page, f"QUIZ {key} RIGHT="), output_text(page, f"QUIZ {key} WRONG=")
+        verdict, sol = q.locator(".widget-html").nth(1), q.locator(".widget-html").nth(2)
+        q.locator(".widget-radio-box label", has_text=wrong).click()
+        q.locator("button", has_text="Check").click()
+        page.wait_for_timeout(300)
+        assert "not yet" in verdict.inner_text() and item.hint in verdict.inner_text()
+        assert right not in verdict.inner_text() and sol.inner_text().strip() == ""
+        q.locator(".widget-radio-box label", has_text=right).click()
+        q.locator("button", has_text="Check").click()
+        wait_changed(page, verdict.inner_text, "not yet. " + item.hint, f"{key}'s verdict after the right answer")
+        assert verdict.inner_text().strip() == "correct"
+        q.locator("button", has_text="Show solution").click()
+        wait_changed(page, sol.inner_text, "", f"{key}'s solution")
+        assert item.solution in sol.inner_text()
+    # each question keeps its own state: the first still says correct after the second was answered
+    assert questions.nth(0).locator(".widget-html").nth(1).inner_text().strip() == "correct"
+    page.screenshot(path=ARTIFACTS / "quiz_answered.png", full_page=True)
+    assert_no_widget_errors(page)
