@@ -416,8 +416,8 @@ MORE_QUESTIONS: dict[str, Item] = {
          "the average of the first and last steps", "zero, because W_h is shared"], "b",
         "W_h is used at every step of the unrolled graph.",
         "A parameter used in many places of a computation graph receives the sum of the gradients from all its "
-        "uses; unrolled, W_h is used once per step, so dL/dW_h = sum_t delta_t h_{t-1}^T (in the lecture's "
-        "notation), accumulated by the backward loop."),
+        "uses; unrolled, W_h is used once per step, so dL/dW_h = sum_t h_{t-1}^T delta_t (row vectors, as in the "
+        "lecture), accumulated by the backward loop."),
     "l3.q.birnn_lm": _q(
         "Why not a biRNN language model", "Why can a bidirectional RNN not be trained as a left-to-right language "
         "model on its own?",
@@ -453,8 +453,8 @@ MORE_QUESTIONS: dict[str, Item] = {
         ["removing the output gate", "a forget-gate bias initialised to 1 or more", "ReLU instead of tanh",
          "two cell states"], "b", "what should the forget gate do at the start of training?",
         "With a bias near 0 the forget gate starts at about 0.5 and the cell forgets quickly, so gradients "
-        "vanish early in training. A bias of 1 starts it near 0.73 and closed most of the gap to the best "
-        "architectures in their search."),
+        "vanish early in training. A bias of 1 starts it near 0.73; with it the LSTM closed the gap to the GRU, "
+        "which had beaten the plain LSTM on most of their tasks."),
     "l5.q.cells": _q(
         "Reading the cells", "Some cells of a character LSTM track whether the text is inside quotes or how far "
         "the line has run. What does that show?",
@@ -584,12 +584,12 @@ THIRD_QUESTIONS: dict[str, Item] = {
         "A review's verdict can sit at its end or be spread through it; one label for a few hundred words means "
         "the gradient must reach far back, and the final state must keep what matters."),
     "l7.q.table": _q(
-        "Reading the IMDB table", "What do almost all rows below 7.5 % test error have in common?",
+        "Reading the IMDB table", "What do all the rows below 7.5 % test error have in common?",
         ["they are bag-of-words models", "they learn from unlabelled text first (pretraining)",
          "they use character inputs", "they use no neural network"], "b", "look at where their knowledge comes from.",
         "Paragraph Vectors, Dai & Le, Radford et al., TopicRNN, Johnson & Zhang, ULMFiT and Miyato et al.'s "
-        "LSTMs all start from a model trained on unlabelled text; supervised-only neural models stay above "
-        "strong bag-of-n-grams baselines."),
+        "LSTMs all start from a model trained on unlabelled text. The best model trained on the labels alone, "
+        "Johnson & Zhang's seq2-bown-CNN (2015), stops at 7.67 %, just above them."),
 }
 ITEMS.update(THIRD_QUESTIONS)
 
@@ -760,7 +760,7 @@ FIFTH_QUESTIONS: dict[str, Item] = {
          "the recurrent weights", "the nonlinearity"], "b", "count states and gates.",
         "The LSTM has a cell c and a hidden state h with three gates; the GRU has one state h, an update gate "
         "that interpolates old and candidate states, and a reset gate. Fewer parameters, similar results on "
-        "many tasks (Jozefowicz et al. 2015)."),
+        "many tasks (Chung et al. 2014)."),
     "l6.q.iob": _q(
         "IOB2", "Which tag sequence is invalid in IOB2?",
         ["B-PER I-PER O", "O B-LOC B-LOC", "O I-ORG I-ORG", "B-ORG O B-PER"], "c",
@@ -806,6 +806,538 @@ FIFTH_QUESTIONS: dict[str, Item] = {
         "a random unit direction in d dimensions g . r is typically ||g|| eps / sqrt(d), almost nothing."),
 }
 ITEMS.update(FIFTH_QUESTIONS)
+
+
+# More questions, so that every section of every lecture ends with two or three.
+SIXTH_QUESTIONS: dict[str, Item] = {
+    # ---------------------------------------------------------------- Lecture 1, "The corpus"
+    "l1.q.tokens": _q(
+        "Lower-casing and punctuation tokens",
+        "The loader lower-cases every word and makes each punctuation mark a token of its own. What does that "
+        "do for a count model?",
+        ["'Speak', 'speak' and 'speak.' all become the word 'speak' (plus a '.' token), so each word pools the "
+         "counts of all its spellings and fewer distinct words have to be estimated",
+         "it deletes the punctuation, so the model never has to predict ',' or '.'",
+         "it makes the vocabulary larger, because every punctuation mark becomes an extra word",
+         "nothing: counting is insensitive to case and punctuation anyway"],
+        "a", "without these rules, how many different strings would 'Speak', 'speak' and 'speak.' be?",
+        "Without the rules, 'Speak' at the start of a line, 'speak' inside one and 'speak.' before a full stop "
+        "would be three unrelated symbols, each with its own, smaller counts. Lower-casing and splitting off "
+        "punctuation merge them into one word and a separate '.' token, so the counts are pooled. The "
+        "punctuation is not thrown away: ',' and '.' are tokens the model predicts, as the continuations of "
+        "'i pray' in the next section show."),
+    "l1.q.heldout": _q(
+        "Why a validation split",
+        "Suppose we measured the perplexity of the MLE models on the training lines instead of on the held-out "
+        "last 10 %. What would we see?",
+        ["finite perplexities that fall steeply as n grows: every n-gram of the training text was counted, so "
+         "no factor is 0, and a long context seen once predicts its one continuation with probability 1",
+         "infinite perplexity from n = 2 on, exactly as on the validation text",
+         "the same perplexities as on the validation text, since both parts are Shakespeare",
+         "perplexity 1 for every order n, unigrams included"],
+        "a", "can an n-gram of the training text have a count of 0 in the training counts?",
+        "On its own training text the MLE model has counted every n-gram it is asked about, so no probability "
+        "is 0 and the perplexity is finite; longer contexts, mostly seen once, let it predict the word that "
+        "followed them with certainty, so the number keeps dropping with n. That rewards memorising, not "
+        "predicting new text. On held-out text the unseen n-grams appear (MLE is infinite from n = 2 on), which "
+        "is why every comparison in the lecture is made on the validation lines."),
+    # ---------------------------------------------------------------- Lecture 1, "The Markov assumption"
+    "l1.q.padding": _q(
+        "Padding a line",
+        "With the lecture's padding, which product is a trigram model's probability of the line 'i pray you'?",
+        ["P(i | <s> <s>) P(pray | <s> i) P(you | i pray) P(</s> | pray you)",
+         "P(i) P(pray | i) P(you | i pray)",
+         "P(<s> | <s> <s>) P(i | <s> <s>) P(pray | <s> i) P(you | i pray)",
+         "P(you | i pray)"],
+        "a", "the padding gives every word n - 1 tokens of context, and the model also learns how lines end.",
+        "Each line is padded with n - 1 = 2 copies of <s> on the left and one </s> on the right. Every word is "
+        "predicted from the two tokens before it, so the first words are predicted from <s> (how lines begin), "
+        "and the closing </s> is predicted too (how lines end): 3 words give 4 factors. <s> is only context; "
+        "it is never predicted."),
+    # ---------------------------------------------------------------- Lecture 1, "Sparsity"
+    "l1.q.distinct_cap": _q(
+        "Why the distinct counts level off",
+        "From n = 4 to n = 5 the number of distinct n-grams in training hardly grows (193,634 to 199,195), "
+        "although there are |V| times as many possible 5-grams as 4-grams. Why?",
+        ["each predicted position of the training text (227,625 words plus one </s> for each of the 29,242 "
+         "lines) ends exactly one n-gram of each order, so no order can have more than 256,867 distinct "
+         "n-grams, and at n = 4 most of them already occur only once",
+         "the implementation keeps only the n-grams seen at least twice",
+         "most 5-grams occur many times in Shakespeare, so few new ones appear",
+         "the vocabulary shrinks as the order grows"],
+        "a", "how many n-grams does one padded line of k words contribute, whatever n is?",
+        "A padded line of k words gives k + 1 n-grams of every order, one per predicted token, so each order "
+        "has 227,625 + 29,242 = 256,867 n-gram occurrences in training: an upper bound on the distinct ones, "
+        "however large |V|^n is. The distinct counts approach that bound because long n-grams are nearly all "
+        "unique. The implementation stores every n-gram it counted, once or more; the gap between what was "
+        "seen and what is possible is the sparsity of the right-hand column."),
+    # ---------------------------------------------------------------- Lecture 1, "Generating text"
+    "l1.q.verbatim": _q(
+        "Why high orders copy",
+        "Why does text sampled from the 5-gram model often reproduce stretches of the training text word for "
+        "word?",
+        ["most 4-word contexts occurred once in training, so the counts after such a context know one next "
+         "word, the one that followed it there, and that word gets far more probability than any other",
+         "the sampler always takes the most probable next word",
+         "Kneser-Ney smoothing copies training lines on purpose",
+         "a 5-gram model's vocabulary consists of whole phrases"],
+        "a", "how many different words were ever seen after a typical 4-word context?",
+        "Each step draws x^(t) from P(. | previous 4 tokens). After a 4-word context seen once, the counts hold "
+        "a single continuation; it gets its discounted count plus a share of the back-off, whose shorter "
+        "contexts were often seen once too and favour the same word. So the draw usually continues the "
+        "training line, and the new 4-word context is again one from training. The sampler really draws at "
+        "random; the copying comes from the counts, not from always picking the best word."),
+    # ---------------------------------------------------------------- Lecture 2, "Same data ..."
+    "l2.q.unk_token": _q(
+        "A word seen once",
+        "A validation line contains a word that occurs exactly once in the training lines. What do the models "
+        "of this lecture score for that token?",
+        ["the probability of <unk>: with min_count = 2 the word became <unk> in training, and it is read as "
+         "<unk> in validation",
+         "nothing: unknown words are left out of the predicted tokens",
+         "probability 0, so the perplexity is infinite",
+         "a probability estimated from its single training count"],
+        "a", "what does min_count = 2 do to a training word seen only once?",
+        "The shared vocabulary keeps the words seen at least twice; the others become <unk> in training, so "
+        "<unk> gets real counts, and every validation word outside the vocabulary is read as <unk>. The token "
+        "is still predicted (the predicted tokens are every word and every </s> of each line), and its "
+        "probability is that of <unk>, which is one reason both models must use the very same vocabulary."),
+    # ---------------------------------------------------------------- Lecture 2, "Training"
+    "l2.q.embed_init": _q(
+        "Small initial embeddings",
+        "Why does the lecture start the embedding rows from N(0, 0.1^2) instead of nn.Embedding's default "
+        "N(0, 1)?",
+        ["a short training run changes each row only a little; from N(0, 1) the rows would stay mostly their "
+         "random start, and the neighbours read off them later would mostly show that start",
+         "with N(0, 1) embeddings the softmax would output exact zeros for some words",
+         "Adam cannot train parameters that start with variance 1",
+         "smaller initial values give the model fewer parameters"],
+        "a", "compare the size of the random start with how far half a minute of training can move a row.",
+        "The small model sees 100,000 training windows once, which moves each embedding row only a little. "
+        "Next to a N(0, 1) start those changes are small, so a row's direction would be mostly the random "
+        "initialisation; from N(0, 0.1^2), what we later read off the embeddings is mostly learned. The scale "
+        "of the start changes neither the number of parameters nor the fact that a softmax is never 0."),
+    # ---------------------------------------------------------------- Lecture 2, "Neural LM against Kneser-Ney"
+    "l2.q.long_context": _q(
+        "Four words of context",
+        "In the benchmark, Kneser-Ney with a 4-word context (n = 5) has validation perplexity 109.44, worse "
+        "than with 2 words (103.12), while the network with the same 4 words reaches 89.9. Why can the network "
+        "use the longer context when the counts cannot?",
+        ["it never needs to have seen the exact 5-gram: its prediction is a smooth function of the four words' "
+         "embeddings, so a new combination of familiar words still gets a sensible prediction",
+         "it was trained on more text than the Kneser-Ney model",
+         "it backs off to a trigram whenever the 5-gram was not seen",
+         "its vocabulary is larger, so fewer validation words are <unk>"],
+        "a", "what must Kneser-Ney have seen to use a 4-word context, and what must the network have seen?",
+        "A count model can use the 4-word context only for 5-grams it counted, and most validation 5-grams "
+        "never occurred in training (Lecture 1's sparsity table), so its back-off does most of the work and the "
+        "extra discounting costs more than it gains. The network computes its prediction from the embeddings "
+        "of the four words, so it gains from the longer context without having seen it. Both models were "
+        "trained on the same lines and predict the same tokens with the same vocabulary."),
+    # ---------------------------------------------------------------- Lecture 2, "What the feed-forward model does not fix"
+    "l2.q.shared_parts": _q(
+        "What is shared across the window",
+        "Which parameters of the feed-forward LM are the same for every position of its window?",
+        ["the embedding matrix C (a word has one row wherever it stands), but each position has its own block "
+         "of the hidden weights H",
+         "none: every position has its own embedding matrix and its own block of H",
+         "all of them: the same weights read every position",
+         "the hidden weights H, while each position has its own embedding matrix"],
+        "a", "follow one word in the first slot and in the last: which matrix gives its vector, and which "
+        "weights read that vector?",
+        "x = [C(w_{t-n+1}); ...; C(w_{t-1})] takes every slot's vector from the one matrix C, so a word's "
+        "embedding is the same in every slot. H multiplies the whole concatenation, so its weights split into "
+        "n - 1 separate blocks of m x h, one per slot: what the block of the last slot learned about a word is "
+        "not available to the block of another slot. A recurrent network reads every position with the same "
+        "weights."),
+    # ---------------------------------------------------------------- Lecture 2, "A preview: the recurrent row"
+    "l2.q.steps_not_params": _q(
+        "Longer context, same parameters",
+        "A recurrent LM reads a history of 100 words instead of 10. What changes?",
+        ["it takes 100 steps instead of 10 with the same weights; its number of parameters does not change",
+         "it needs ten times the input weights, like a feed-forward window ten times wider",
+         "nothing: h_t depends only on the last word w_t",
+         "its state vector grows to hold 100 words"],
+        "a", "in h_t = f(h_{t-1}, C(w_t)), which part grows with the length of the history?",
+        "The same f, with the same weights, is applied once per word, and h_t keeps a fixed size, so a longer "
+        "history costs more steps of computation, not more parameters. h_t depends on every word read so far "
+        "through h_{t-1}. The feed-forward LM instead adds a block of H for each extra word of its window. How "
+        "much of the 100 words the fixed-size state really keeps is learned (and hard to learn for a plain "
+        "RNN, Lecture 4)."),
+    "l2.q.across_lines": _q(
+        "Context across lines",
+        "The feed-forward LM predicts the first word of a validation line from the window '<s> <s> <s> <s>'. "
+        "What does the benchmark's LSTM condition on for the same prediction?",
+        ["everything it read of the validation text before that word, earlier lines included: it reads the "
+         "text as one stream and carries its state across lines",
+         "nothing: its state starts from zero at every line",
+         "the same four <s> tokens as the feed-forward window",
+         "the whole line it is about to predict"],
+        "a", "how does bench_word_lstm.py read the text, and what happens to the state at the end of a line?",
+        "The LSTM benchmark reads each text as one stream and carries the state across lines, so at the start "
+        "of a line its state still holds what came before, such as the end of the previous line or a "
+        "speaker's name. The n-gram and feed-forward models pad every line with <s> and see nothing of the "
+        "line before. It still predicts exactly the same tokens with the same vocabulary, so the table "
+        "compares like with like while the LSTM uses more context."),
+    # ------------------------------------------------------------------ Lecture 3: recurrent networks
+    "l3.q.initial_state": _q(
+        "The initial state", "In RNN*(x_{1:n}; s_0), suppose you replace the usual s_0 = 0 by another vector. "
+        "Which outputs can change?",
+        ["only y_1, because s_0 enters only the first application of R",
+         "every y_1 .. y_n, because every s_i is computed from s_0 through the nested applications of R",
+         "none, because the first input x_1 overwrites the state",
+         "only y_n, the final output"], "b",
+        "write s_3 out as nested applications of R and look for s_0.",
+        "s_i = R(R(... R(s_0, x_1) ...), x_i) contains s_0 for every i, so a different s_0 can change every state "
+        "and so every output y_i = O(s_i). s_0 is read directly only by the first step, but every later state is "
+        "built from that first state. Truncated BPTT relies on this: each segment starts from the final state "
+        "carried over from the previous one, and that state shapes the whole segment."),
+    "l3.q.conventions": _q(
+        "Row or column vectors", "The column-vector LM of the lecture writes the Elman step as h^(t) = "
+        "sigma(W_h h^(t-1) + W_e e^(t) + b_1); the NumPy code computes a = x @ Wx + h_prev @ Wh + b with row "
+        "vectors. To use that W_h in the NumPy code, what must Wh be?",
+        ["W_h itself: the same matrix works in both layouts", "the transpose of W_h", "the inverse of W_h",
+         "W_h with its rows in reverse order"], "b",
+        "transpose W_h h: what then multiplies the row vector h^T?",
+        "(W_h h)^T = h^T W_h^T: with a row vector on the left, the matrix on the right is W_h^T, so Wh = W_h^T "
+        "(the lecture's table: W^s = W_h^T, and likewise Wx = W_e^T). Using W_h itself would still run, since the "
+        "matrix is square, but it would compute a different network, with the state-to-state weights transposed."),
+    "l3.q.local_grad": _q(
+        "What needs the future", "Suppose a BPTT loop drops the gradient from the future (step 2) and uses only "
+        "the local gradient delta_out_t V^T at each step. Which parameter gradient is still correct?",
+        ["dL/dV, the output layer's weights", "dL/dW^s", "dL/dW^x", "dL/dE, the embedding matrix"], "a",
+        "which gradients are already complete after step 1, before any dL/dh_t is needed?",
+        "dL/dV = sum_t h_t^T delta_out_t uses only each step's state and its own output error (step 1); no path "
+        "through later states enters it. W^s, W^x, b and the embeddings get their gradients from delta_t = "
+        "dL/da_t, which needs the full dL/dh_t (local part plus the part from the future), so all of them are "
+        "wrong without step 2, W^x included. The lecture's check shows the error on dL/dW^s."),
+    "l3.q.streams": _q(
+        "Parallel streams", "Why does tbptt_batches arrange the text so that row n of batch k+1 continues row n of "
+        "batch k?",
+        ["TBPTTLoss starts row n of each batch from the final state of row n of the previous batch, and that "
+         "state is the right context only if the row continues the same stretch of text",
+         "so that gradients can flow from batch k+1 back into batch k",
+         "so that every batch contains every character of the vocabulary",
+         "so that the batches can be shuffled between epochs without losing anything"], "a",
+        "what does TBPTTLoss carry from one batch to the next, and for which row?",
+        "TBPTTLoss carries the detached final state of each row into the next batch as that row's initial state. "
+        "The state summarises the text just read, so it is a correct start only if the next window of the same "
+        "row is the text that follows. No gradient crosses the boundary (the state is detached), and shuffling "
+        "the batches would break exactly this continuity."),
+    "l3.q.acceptor_reach": _q(
+        "One loss, every input", "In the acceptor, the loss is computed only from the final output y_T. What "
+        "gradient does it send to the first input x_1?",
+        ["none: only x_T feeds y_T directly",
+         "a nonzero one, weaker than what x_T receives: it passes back through every state in between",
+         "exactly as much as x_T receives, because the weights are shared",
+         "none, unless a loss is added at every position as in a transducer"], "b",
+        "does y_T depend on x_1? If so, through what?",
+        "y_T = s_T depends on x_1 through s_1, s_2, ..., s_T, so the gradient reaches x_1: the lecture's check "
+        "finds |dL/dx_t| > 0 for every t. On the way it is multiplied by (W^s)^T and tanh' at every step, and here "
+        "it arrives at x_1 much weaker than at x_T (also checked); sharing the weights does not make the "
+        "contributions equal. This is a first sight of the vanishing gradient."),
+    "l3.q.birnn_when": _q(
+        "When a biRNN cannot be used", "For which of these tasks is a bidirectional RNN not an option?",
+        ["part-of-speech tagging a corpus of finished sentences",
+         "named-entity tagging of a sentence that is given in full",
+         "suggesting the next word while the user is still typing the sentence",
+         "classifying the sentiment of a finished review"], "c",
+        "what must the backward RNN have read before it can produce y_i?",
+        "The backward RNN starts at x_n, so no y_i exists until the whole sequence is known; while the user is "
+        "typing, the words to the right do not exist yet (and next-word prediction is a language model, which a "
+        "biRNN cannot be). Tagging or classifying a complete sentence is where biRNNs are useful: each y_i sees the "
+        "words on both sides of position i."),
+    "l3.q.birnn_final": _q(
+        "Reading a biRNN's final state", "A biRNN acceptor (nn.RNN with bidirectional=True, batch_first=True) "
+        "uses out[:, -1], the top layer's output at the last position, as its sentence vector. What is wrong?",
+        ["nothing: out[:, -1] holds both directions' final states",
+         "its backward half has read only the last token x_T; the backward direction's summary of the whole "
+         "sentence is its output at t = 1",
+         "its forward half has read only the last token x_T",
+         "out[:, -1] has size H, so the backward direction is missing"], "b",
+        "where does the backward RNN start reading, and where does it finish?",
+        "The backward RNN reads x_T first and x_1 last, so at position T it has seen one token, and its state "
+        "after the whole sentence sits at t = 1 (out[:, 0, H:], which is what h_n holds, as the lecture's check "
+        "confirms). The forward half of out[:, -1] is fine: it has read x_1 .. x_T. So combine the forward output "
+        "at T with the backward output at 1, or read h_n."),
+    "l3.q.backward_lm": _q(
+        "The backward LM", "The backward LM is trained with the same recipe as the forward one, on "
+        "ids_train.flip(0). In terms of the original text, what does it learn to predict at each step?",
+        ["the next character, from the characters before it, as the forward LM does",
+         "the previous character, from the characters to its right",
+         "a hidden character, from the characters on both sides",
+         "each word's letters in reverse order, from the word's first letter"], "b",
+        "reverse the text, then apply 'predict the next token' to the reversed text.",
+        "In the reversed text the next token is the original's previous token, and the context read so far is "
+        "everything to its right. So each of the two is an ordinary LM that never sees what it predicts; only "
+        "afterwards are their predictions multiplied (the fill-in test) or their states concatenated (the "
+        "ELMo-style features) to use both sides. Neither is trained to predict from both sides at once."),
+    # ------------------------------------------------------------------ Lecture 4: vanishing and exploding
+    "l4.q.counterexample": _q(
+        "Radius 0, yet growing", "In the lecture's counterexample W^h = [[1.5, -1.5], [1.5, -1.5]] has spectral "
+        "radius 0, and every step multiplies the gradient by D (W^h)^T with D = diag(1, 0) (unit 0 linear, unit 1 "
+        "saturated). What is the spectral radius of D (W^h)^T?",
+        ["0, the same as that of W^h", "1.5", "3, the largest singular value of W^h",
+         "1, because the entries of D are at most 1"], "b",
+        "multiply it out; the eigenvalues of a triangular matrix are its diagonal entries.",
+        "(W^h)^T = [[1.5, 1.5], [-1.5, -1.5]]; D zeros its second row, giving [[1.5, 1.5], [0, 0]], with "
+        "eigenvalues 1.5 and 0. So the per-step factor has spectral radius 1.5 and its powers grow like 1.5^n, "
+        "as the printed norms show, although W^h alone has radius 0: the derivative factors change which matrix "
+        "is raised to a power. Only sigma_max(W^h) = 3 > 1/gamma = 1 enters the bound, and it allows the growth."),
+    "l4.q.norm_vs_radius": _q(
+        "Above the dotted line", "In the right-hand plot every Gaussian curve ||M^k||_2 lies above its dotted "
+        "line rho^k, for every k. Why can it never lie below?",
+        ["M^k has an eigenvalue of modulus rho^k, and the spectral norm is at least the modulus of every "
+         "eigenvalue",
+         "the Gaussian matrix was rescaled so that its largest singular value equals rho",
+         "it happens for this random seed; another seed could give curves below the line",
+         "the Gaussian entries are positive on average, which adds to every power"], "a",
+        "take v an eigenvector of M for an eigenvalue of largest modulus and compute ||M^k v||.",
+        "If M v = lambda v with |lambda| = rho, then M^k v = lambda^k v, so ||M^k||_2 >= ||M^k v|| / ||v|| = "
+        "rho^k: no matrix's spectral norm is below its spectral radius. The rescaling fixed the spectral radius, "
+        "not the largest singular value, which for this non-normal matrix is larger (the curve starts above "
+        "rho at k = 1); after a few dozen powers the norm grows at the rate rho set by the radius. For the "
+        "orthogonal matrix norm and radius coincide, so its curves lie on the line."),
+    "l4.q.explore_linear": _q(
+        "Predict the linear cell", "In the explorer, tick 'Elman linear', keep the orthogonal initialisation and "
+        "T = 100, and set rho = 1.1. Before looking, predict the ||dL/dh_1|| that the status line will report for "
+        "the linear cell (u in L = u . h_T is a unit vector).",
+        ["about 1.25e+04, which is 1.1^99", "about 1.38e+04, which is 1.1^100", "about 1.1, one factor of rho",
+         "1, because an orthogonal matrix preserves the length of a vector"], "a",
+        "count the Jacobians between h_1 and h_100, and ask what each does to the length of the gradient.",
+        "With g linear and W^h = 1.1 Q, each step multiplies the row vector dL/dh_k by 1.1 Q^T, which scales its "
+        "length by exactly 1.1; from h_100 back to h_1 there are 99 steps, starting from ||dL/dh_100|| = ||u|| = 1. "
+        "So ||dL/dh_1|| = 1.1^99, about 1.25e4, and the linear curve lies on the dashed rho^(T-t) line. 1.1^100 "
+        "counts one step too many; Q alone would keep the length, but the factor 1.1 scales it at every step."),
+    "l4.q.explore_bound": _q(
+        "Above the dashed line?", "Keep the orthogonal initialisation and try any rho, T, hidden size or seed: can "
+        "the Elman tanh curve ever rise above the dashed line rho^(T-t)?",
+        ["no: with an orthogonal matrix sigma_max(W^h) = rho, and |tanh'| <= 1, so each step multiplies the "
+         "gradient's norm by at most rho",
+         "yes, once rho > 1: the tanh gradient then explodes faster than the linear one",
+         "yes, at a large rho such as 3, where the tanh gradient reaching h_1 becomes huge",
+         "yes, with a small hidden size H, where a few unsaturated units dominate"], "a",
+        "bound the norm of one step's factor diag(tanh'(a_k)) (W^h)^T by the norms of its two parts.",
+        "||diag(tanh'(a_k)) (W^h)^T||_2 <= gamma sigma_max(W^h), with gamma = 1 for tanh and sigma_max = rho for "
+        "W^h = rho Q, Q orthogonal; so ||dL/dh_t|| <= rho^(T-t) ||u||, the dashed line, for every setting. At "
+        "rho = 3 the tanh gradient at h_1 does become large, but it stays far below 3^99. With the Gaussian "
+        "initialisation sigma_max(W^h) can exceed rho, and this argument no longer applies."),
+    "l4.q.no_attractors": _q(
+        "Why train without attractors", "The agreement models are trained only on sentences without attractors and "
+        "tested on sentences with 0-3 attractors. Why this design?",
+        ["on the training sentences the subject's head and the last noun always have the same number, so the test "
+         "with attractors reveals which of the two rules the network picked up",
+         "sentences with attractors are ungrammatical, so they cannot be used for training",
+         "to make the task easy enough that both networks reach 100% on every test group",
+         "so that the networks cannot learn the subject's number and must fall back on the last noun"], "a",
+        "on a sentence without attractors, what do syntactic recency and sequential recency predict?",
+        "Without attractors every noun before the verb has the subject's number, so the two rules give the same, "
+        "correct answer and the training data cannot tell them apart. In the test, attractors make the rules "
+        "disagree: the last-noun rule scores 0 at three attractors, and both networks score far above it, so "
+        "they mostly learned the subject's number. The design also mirrors natural text, where most subjects have "
+        "no attractor."),
+    # ------------------------------------------------------------------ Lecture 5: gating, LSTM and GRU
+    "l5.q.soft_write": _q(
+        "A soft write", "In the lecture's soft write s' = sigma(g') * x + (1 - sigma(g')) * s, the third entry has "
+        "g' = 0, x = 12 and s = 3. What is s' there?",
+        ["7.5", "12", "3", "15"], "a",
+        "what is sigma(0)?",
+        "sigma(0) = 0.5, so s' = 0.5 * 12 + 0.5 * 3 = 7.5: a half-open gate writes an even mix of the new input "
+        "and the old memory. 12 would need g' far above 0 (sigma(6) = 0.998 is nearly a full write) and 3 far "
+        "below it; 15 adds both in full, which no gate value in (0, 1) can do."),
+    "l5.q.peephole": _q(
+        "Peepholes", "In Greff et al.'s LSTM with peepholes, which cell state does each gate look at?",
+        ["the input and forget gates see the old cell c^{t-1}, the output gate sees the new cell c^t",
+         "all three gates see the old cell c^{t-1}", "all three gates see the new cell c^t",
+         "only the forget gate has a peephole, on c^{t-1}"], "a",
+        "which gates act before the new cell is computed, and which after?",
+        "The input and forget gates decide how c^t is built from c^{t-1}, so they can only look at c^{t-1} "
+        "(the terms p_i * c^{t-1} and p_f * c^{t-1}). The output gate acts after the cell update, on what the "
+        "cell shows, so its term is p_o * c^t. With p = 0 all three terms vanish and the model is the "
+        "peephole-free LSTM of Goldberg and nn.LSTM, as the lecture's check confirms."),
+    "l5.q.forget_grad_zero": _q(
+        "A forget gate with nothing to forget", "An LSTM starts from c^0 = 0. By Greff et al.'s backward pass, "
+        "what gradient does the forget gate's pre-activation get at the first step, t = 1?",
+        ["exactly zero", "delta c^1 * sigma'(f-bar^1), the same form as the input gate's",
+         "delta c^2 * f^2, the carousel term", "a large one, because the forget gate starts near 0.5"], "a",
+        "find the factor in the formula for delta f-bar^t that comes from the previous cell.",
+        "delta f-bar^t = delta c^t * c^{t-1} * sigma'(f-bar^t), and c^0 = 0 makes it vanish: the forget gate "
+        "scales the old cell, and scaling zero changes nothing, so no change of that gate at step 1 can change "
+        "the loss. The input gate's gradient has z^t where the forget gate's has c^{t-1}, so it is not zero."),
+    "l5.q.output_sigmoid": _q(
+        "The output gate's nonlinearity", "Figure 1 of Jozefowicz et al. (2015) writes the output gate as "
+        "o_t = tanh(W_xo x_t + W_ho h_{t-1} + b_o). Why is that a typo rather than a variant worth trying?",
+        ["a gate must lie in (0, 1); a tanh 'gate' could be negative and flip the sign of what the cell shows",
+         "tanh is not differentiable at 0", "tanh would make the output gate identical to the block input",
+         "tanh saturates, so it would stop the gradient along the cell path"], "a",
+        "compare the ranges of sigma and tanh.",
+        "The output gate scales tanh(c_t) elementwise: it says how much of the cell to show, a factor in (0, 1), "
+        "which is what the sigmoid gives and what the input and forget gates use too. tanh ranges over (-1, 1), "
+        "so it could invert a unit's value instead of only hiding it. The output gate is not on the cell path "
+        "c_{t-1} -> c_t at all, so its nonlinearity cannot block the carousel; the lecture checks that all of "
+        "nn.LSTM's output gates lie in (0, 1)."),
+    "l5.q.temperature": _q(
+        "Why cooler samples spell better", "At temperature 0.5 a larger share of the character LSTM's generated words "
+        "occur in the training text than at temperature 1.0. Why?",
+        ["dividing the logits by tau < 1 sharpens each next-character distribution towards its most probable "
+         "characters, so frequent spellings win more often",
+         "at tau = 0.5 the model looks twice as far back in the text",
+         "a lower temperature flattens the distribution, so every character becomes equally likely",
+         "the two samples come from differently trained models"], "a",
+        "what happens to softmax(logits / tau) as tau shrinks?",
+        "softmax(logits / tau) with tau < 1 exaggerates the differences between the logits: the likely next "
+        "characters get even more of the probability and the unlikely ones less, so the sample follows common "
+        "spellings and lands on real words more often. At tau = 1 the model samples from its own distribution, "
+        "and the rarer character choices it then makes invent words. Flattening is what tau > 1 does; the model "
+        "and the context it reads are the same at both temperatures."),
+    "l5.q.corr_sign": _q(
+        "Correlation: sign against size", "Searching for a cell that tracks position_in_line, suppose one unit has "
+        "r = -0.8 and another r = +0.6. Which tracks the position in the line more closely?",
+        ["the unit with r = -0.8: it counts down along the line, and |r| measures how closely",
+         "the unit with r = +0.6, because only a positive correlation means the unit counts the position",
+         "neither: a negative correlation means the unit is unrelated to the feature",
+         "they cannot be compared without opening the viewer"], "a",
+        "what does a unit that falls steadily along each line and jumps back at the newline look like to a "
+        "correlation?",
+        "A unit that decreases along the line and resets at each newline carries the same information as one "
+        "that increases; the sign only says which way it counts. The strength of the linear relation is |r|, so "
+        "-0.8 beats +0.6 - which is why rank_units orders the units by |r| and the lecture says the sign of a "
+        "correlation means nothing, its size does."),
+    # ------------------------------------------------------------------ Lecture 6: sequence labelling
+    "l6.q.exact_span": _q(
+        "No partial credit", "The gold annotation of a sentence has one entity, [Acme Corp.]ORG; the tagger "
+        "predicts [Acme]ORG and nothing else. What are the span precision and recall on this sentence?",
+        ["precision 0, recall 0", "precision 1, recall 0.5", "precision 0.5, recall 0.5",
+         "precision 1, recall 1, since the type is right"], "a",
+        "when does conlleval count a predicted span as right?",
+        "A predicted span is right only if both boundaries and the type match. [Acme] ends one token early, so "
+        "it is a false positive, and the gold [Acme Corp.] is not found, a false negative: 0 of 1 predicted "
+        "spans are right and 0 of 1 gold spans are found. Token accuracy would give credit for 'Acme'; span "
+        "scoring gives none for a span with a wrong boundary."),
+    "l6.q.ambiguous_share": _q(
+        "Ambiguous types, ambiguous tokens", "In UD English-EWT only a small share of the word types occur with "
+        "more than one tag, yet a far larger share of the running words belong to such types. Why?",
+        ["the ambiguous types are frequent words (that, back, like), so each of them accounts for many tokens",
+         "the treebank counts every ambiguous token once per tag", "rare words are usually the ambiguous ones",
+         "the types are counted on the test set and the tokens on the training set"], "a",
+        "a type is counted once, a token every time it occurs.",
+        "The type share counts each word form once; the token share weighs it by how often it occurs. Words "
+        "used in many constructions, such as that, back and like, are both frequent and ambiguous, while the "
+        "long tail of rare words is mostly seen with a single tag (a word seen once has only one), so the "
+        "ambiguous types cover far more of the running text than of the vocabulary - the lecture checks that "
+        "the token share is the larger."),
+    "l6.q.char_features": _q(
+        "Unknown words", "A test sentence contains 'Tbilisi', which never occurs in the training data. What lets "
+        "the shipped tagger still use what the word looks like?",
+        ["a vector composed from its characters by the character CNN, concatenated to the word embedding",
+         "its own word embedding, learned during training", "the CRF's transition scores",
+         "the backward LSTM, which reads the word's letters from right to left"], "a",
+        "the <unk> embedding is shared by every unseen word; what else goes into a token's input?",
+        "Every word never seen in training gets the same <unk> embedding, which throws away its form. The "
+        "character CNN with max-pooling (the Ma & Hovy 2016 design the shipped taggers use) builds a second "
+        "vector from the letters, so capitals, suffixes and digits reach the BiLSTM, which adds the context. "
+        "The word-level BiLSTM reads words, not letters: its backward direction runs over the sentence."),
+    "l6.q.emission_transition": _q(
+        "Two parts of the BiLSTM-CRF score", "Goldberg (2016) writes the score as sum_i W_[s_{i-1}, s_i] . "
+        "LSTM*(x)_[i] + b_[s_{i-1}, s_i]. In the lecture's BiLSTM-CRF (as in Huang et al. and Lample et al.), "
+        "what do the two parts become?",
+        ["W depends on the current tag only, giving the emissions E_{t, s_t} = W_[s_t] . BiLSTM(x)_t, and b is "
+         "the position-independent transition matrix A",
+         "W is the transition matrix A and b holds the emissions",
+         "W keeps one projection per pair of tags and b is dropped",
+         "both are learned separately for every position t"], "a",
+        "which part reads the BiLSTM's output, and which part is the same at every position?",
+        "Projecting the BiLSTM state with one weight vector per current tag gives K emission scores per token. "
+        "The bias that depends only on the pair of tags - not on the position or the words - is exactly the "
+        "K x K transition matrix A of the linear-chain CRF, which the forward algorithm and Viterbi use. A "
+        "pair-dependent W would need K^2 projections of every state; the lecture's model leaves all the "
+        "interaction between neighbouring tags to A."),
+    "l6.q.that_syntax": _q(
+        "PRON or SCONJ", "On the real treebank the tagger's most frequent confusion for 'that' is PRON against "
+        "SCONJ ('the film that I saw' vs 'I said that it rained'). What decides the right tag?",
+        ["the syntax around it: whether 'that' opens a relative clause on a noun or a clause that completes a "
+         "verb, which shows a few words away",
+         "whether 'that' occurred in the training data",
+         "a hard rule in the CRF's transition scores, such as PRON never following a VERB",
+         "the letters of the word, which the character CNN reads"], "a",
+        "in both sentences the word is the same, and a frequent one; what differs?",
+        "'that' is frequent and its form is the same in both uses, so neither unknown words nor characters are "
+        "the issue. In 'the film that I saw' it stands in for the object of 'saw' in a relative clause (PRON "
+        "in UD); in 'I said that it rained' it introduces a complete clause (SCONJ). Telling them apart needs "
+        "the structure of the clause, which the BiLSTM sees only through its states, and POS transitions "
+        "constrain neighbours only softly; a parser or a pre-trained transformer does better."),
+    # ------------------------------------------------------------------ Lecture 7: classification
+    "l7.q.label_gap": _q(
+        "The reviews left out", "IMDB labels a review positive at 7/10 or more and negative at 4/10 or less, and "
+        "leaves the middle out. What does that mean for a classifier's IMDB test error?",
+        ["it is measured on clearly rated reviews only: 5-6/10 reviews are in neither the training nor the test "
+         "set, so the error says nothing about them",
+         "it also covers the 5-6/10 reviews, each scored as whichever class is nearer",
+         "it is measured on a test set with more positive than negative reviews",
+         "it is the error of a model trained to predict the 1-10 rating, thresholded afterwards"], "a",
+        "which reviews would never reach the classifier, in training or in testing?",
+        "Only reviews rated 7-10 or 1-4 enter either split, balanced half and half, with a binary label. "
+        "Lukewarm or mixed reviews never appear, so an IMDB error rate measures how well a model separates "
+        "clearly positive from clearly negative reviews and should not be read as its error on every review. "
+        "The model sees only the binary label, never the rating."),
+    "l7.q.reproduction": _q(
+        "A number that did not reproduce", "Paragraph Vectors is listed at 7.42 % as published and at 11.3 % when "
+        "Mesnil et al. re-ran it with the training data shuffled. What should a reader of the table take from "
+        "that?",
+        ["a published error can depend on details of the setup, so a row is more trustworthy once it has been "
+         "reproduced",
+         "shuffling the training data destroys the word order inside each review",
+         "Paragraph Vectors is supervised-only, so it should not be compared with the pretrained rows",
+         "the 11.3 % is the error on the training set"], "a",
+        "the method stayed the same; what changed between the two runs?",
+        "Only the order of the training examples changed, and the error rose by almost four points, from below "
+        "every supervised-only row to above NBSVM: the published 7.42 % depended on something in the original "
+        "setup rather than on the method alone. Shuffling reorders reviews, not the words inside them, and "
+        "Paragraph Vectors learns from unlabelled text like the other rows below 7.5 %. This is why the course "
+        "reruns its own rows on the same data and protocol."),
+    "l7.q.word_vectors": _q(
+        "Word vectors against a pretrained LSTM", "In Dai & Le's table, initialising the naive LSTM's embeddings "
+        "from word2vec lowers its IMDB error from 13.50 % to 10.00 %, while LM pretraining reaches 7.64 %. What "
+        "does LM pretraining give that pretrained word vectors do not?",
+        ["the LSTM's own weights start trained too, so it already knows how to read words in context, not only "
+         "what each word is like",
+         "more dimensions per word",
+         "more labelled reviews",
+         "a bidirectional LSTM"], "a",
+        "which parameters does each method initialise?",
+        "word2vec initialises only the embedding matrix E; the LSTM that must read hundreds of words still "
+        "starts from random weights and learns from one label per review. The LM-LSTM is trained to predict "
+        "every next word of the reviews, so embeddings and LSTM both start from weights that already track the "
+        "text, and fine-tuning only has to connect them to the label. Neither method uses more labels."),
+    "l7.q.dropout_spread": _q(
+        "Dropout and a single unit", "A variant with strong dropout (0.25) from the start had a language model "
+        "at least as good as the shipped run's, and all its units together classified about as well, yet its "
+        "best single unit stayed well behind. Why?",
+        ["dropping units at random teaches the LM not to rely on any one unit, so the sentiment it learns is "
+         "spread over many",
+         "the dropout made the LM worse, so it never learned sentiment",
+         "the dropout zeroed the recurrent state, so the final cell state was empty",
+         "with dropout the probe picks its unit at random"], "a",
+        "what does dropout train a network to be robust to?",
+        "Dropout zeroes units' outputs at random while training, so the LM learns redundant features that "
+        "survive the loss of any one unit. The information is still there - a logistic regression over all "
+        "units does about as well - but it is distributed, the opposite of what a one-unit, one-threshold "
+        "classifier needs. The LM itself was no worse (its perplexity is in the table), which is why the shipped "
+        "run uses only 5 % dropout."),
+    "l7.q.clamp_sign": _q(
+        "Which way unit 151 points", "The lecture prints 'unit 151, sign -1': the recorded rule reads a review "
+        "as positive when sign * c_T[151] is above a threshold. To make the word LM write a positive review, "
+        "what should unit 151 be clamped to?",
+        ["a strongly negative value (the run uses -2.94)", "a strongly positive value (the run uses +3.23)",
+         "zero", "the threshold itself"], "a",
+        "with sign -1, which values of c_T[151] make sign * c_T[151] large?",
+        "With sign -1 the rule is 'positive iff -c_T[151] > threshold', so low, negative values of the cell "
+        "mean positive. The positive clamp is therefore the negative extreme, -2.94 (the unit's 1st percentile "
+        "over the training reviews), and +3.23 gives the negative samples; the L1 model's weight on unit 151 is "
+        "negative (-2.42) for the same reason. The sign is arbitrary: a unit can encode 'positive' as low as "
+        "well as high."),
+}
+ITEMS.update(SIXTH_QUESTIONS)
 
 
 def lookup(key: str) -> Item:

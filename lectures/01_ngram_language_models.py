@@ -66,6 +66,12 @@ print(f"train: {len(train):,} lines, {n_train_tokens:,} tokens;  validation: {le
 print(train[1])
 
 # %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l1.q.tokens", "l1.q.heldout")
+
+# %% [markdown]
 # ## The Markov assumption and counting
 #
 # Conditioning on the whole history is hopeless: almost every long history occurs once. An **n-gram model**
@@ -94,7 +100,7 @@ for word, c in list(trigram.continuations(context).items())[:8]:
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l1.q.markov")
+ask("l1.q.markov", "l1.q.padding")
 
 # %% [markdown]
 # ## Sparsity: the weakness of counting
@@ -141,7 +147,7 @@ assert all(unseen[a] <= unseen[b] for a, b in zip(orders, orders[1:])), "sparsit
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l1.q.sparsity")
+ask("l1.q.sparsity", "l1.q.distinct_cap")
 
 # %% [markdown]
 # ## Smoothing
@@ -258,8 +264,9 @@ ask("l1.q.bits")
 # ## Generating text
 #
 # An LM is also a generator: draw $x^{(1)} \sim P(\cdot \mid \texttt{<s>})$, then $x^{(2)} \sim
-# P(\cdot \mid \texttt{<s>}, x^{(1)})$, and so on until `</s>`. Low orders give word salad; high orders copy
-# training text verbatim, because most long contexts were seen once.
+# P(\cdot \mid \texttt{<s>}, x^{(1)})$, and so on until `</s>`. Low orders give word salad; high orders often
+# reproduce stretches of the training text, because most long contexts were seen once, and the one word seen
+# after such a context gets most of the probability.
 
 # %%
 for n in (1, 2, 3, 5):
@@ -272,7 +279,7 @@ for n in (1, 2, 3, 5):
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l1.q.generate")
+ask("l1.q.generate", "l1.q.verbatim")
 
 # %% [markdown]
 # ## Exercises (they check themselves)

@@ -92,13 +92,13 @@ assert math.isclose(perplexity(logp_kn3), kn3.perplexity(val_sents), rel_tol=1e-
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l2.q.same_tokens")
+ask("l2.q.same_tokens", "l2.q.unk_token")
 
 # %% [markdown]
 # ## The model
 #
-# Fix a window of $n-1$ previous words. Bengio et al. look each one up in an embedding matrix $C$ (the deck
-# calls it $E$): one row of $m$ numbers per vocabulary word. The rows are concatenated into one vector,
+# Fix a window of $n-1$ previous words. Bengio et al. look each one up in an embedding matrix $C$ (other texts
+# call it $E$): one row of $m$ numbers per vocabulary word. The rows are concatenated into one vector,
 #
 # $$\mathbf{x} = [C(w_{t-n+1}); \dots; C(w_{t-1})] \in \mathbb{R}^{(n-1)m},$$
 #
@@ -170,8 +170,8 @@ ask("l2.q.window")
 # stochastic gradient descent; we use Adam (Kingma & Ba 2015), whose step sizes adapt per parameter and need
 # less tuning, inside the course's one training loop `course_lib.training.train`.
 #
-# The budget of a lecture allows about half a minute of training, so the model here is small ($m=32$,
-# $h=64$) and sees a part of the training windows once. A longer run of a larger model is in
+# A lecture's budget allows only a short training run (the cell prints how long it took), so the model here is
+# small ($m=32$, $h=64$) and sees a part of the training windows once. A longer run of a larger model is in
 # `benchmarks/bench_bengio.py` (command below); we read its results further down. One deliberate change from
 # PyTorch's defaults: `nn.Embedding` starts every row from $\mathcal{N}(0, 1)$, which is large next to what a
 # short training run changes, so we start the embeddings from $\mathcal{N}(0, 0.1^2)$ (the benchmark does the
@@ -200,7 +200,7 @@ assert np.all(np.isfinite(logp_small)), "a softmax gives every token a positive 
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l2.q.loss_ppl")
+ask("l2.q.loss_ppl", "l2.q.embed_init")
 
 # %% [markdown]
 # ## Neural LM against Kneser–Ney
@@ -225,7 +225,7 @@ assert ppl_mix <= 2 * min(ppl_small, ppl_kn3), "a 50/50 mixture keeps at least h
 # A 50/50 mixture gives each token at least half the probability the better model gives it, so it can lose at
 # most $\log 2$ nats per token — its perplexity is never more than twice the better one's (the assert checks
 # this bound) — and it gains on every token where the weaker model happens to be the better one. Whether the
-# small model *alone* beats Kneser–Ney after half a minute, and whether the mixture beats both, depends on the
+# small model *alone* beats Kneser–Ney after so short a run, and whether the mixture beats both, depends on the
 # corpus and the training budget (the lines above say what happened in this run). For a fair verdict, here is
 # the longer run — a context of 4 words, $m=64$, $h=128$, three passes over all training windows — from the
 # committed benchmark file:
@@ -278,7 +278,7 @@ fig.tight_layout()
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l2.q.mixture")
+ask("l2.q.mixture", "l2.q.long_context")
 
 # %% [markdown]
 # ## What the embeddings learned
@@ -338,15 +338,15 @@ ask("l2.q.embed_neighbours")
 # * **No sharing across positions.** The block of $H$ that reads the word two places back is not the block that
 #   reads the word one place back. What the model learns about "*my lord*" in the last two slots must be
 #   learned again for the same words in the two slots before. The reshaped hidden weights show the separate
-#   blocks:
+#   blocks, each compared with its neighbour's (a cosine of 1 would mean the two slots read every word the same
+#   way; whatever two blocks do share, the model had to learn separately for each):
 
 # %%
 blocks = small.hidden.weight.detach().reshape(n_hidden, CONTEXT, m_embed)  # (h, n-1, m): one block per slot
-for j in range(CONTEXT):
-    other = blocks[:, (j + 1) % CONTEXT]
-    cos = F.cosine_similarity(blocks[:, j].flatten(), other.flatten(), dim=0).item()
-    print(f"slot w_(t-{CONTEXT - j}): block {tuple(blocks[:, j].shape)}, "
-          f"cosine with the next slot's block {cos:+.2f}")
+for j in range(CONTEXT - 1):                  # slot j reads w_(t-CONTEXT+j); its neighbour is one word later
+    cos = F.cosine_similarity(blocks[:, j].flatten(), blocks[:, j + 1].flatten(), dim=0).item()
+    print(f"slot w_(t-{CONTEXT - j}) and slot w_(t-{CONTEXT - j - 1}): blocks {tuple(blocks[:, j].shape)}, "
+          f"cosine {cos:+.2f}")
 
 # %% [markdown]
 # The fix for all three is to read the text one word at a time with **the same** weights at every step, and to
@@ -360,7 +360,7 @@ for j in range(CONTEXT):
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l2.q.context")
+ask("l2.q.context", "l2.q.shared_parts")
 
 # %% [markdown]
 # ## A preview: the recurrent row of the table
@@ -435,7 +435,7 @@ else:
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l2.q.recurrent")
+ask("l2.q.recurrent", "l2.q.steps_not_params", "l2.q.across_lines")
 
 # %% [markdown]
 # ## Exercises (they check themselves)

@@ -79,7 +79,7 @@ def show(fn) -> None:
 # %% [markdown]
 # ## The RNN abstraction: a state, a transition $R$ and a read-out $O$
 #
-# Following Goldberg's primer (*A Primer on Neural Network Models for NLP*, 2016; deck 001), write
+# Following Goldberg's primer (*A Primer on Neural Network Models for NLP*, 2016), write
 # $\mathbf{x}_{1:n} = \mathbf{x}_1, \dots, \mathbf{x}_n$ for a sequence of input vectors
 # $\mathbf{x}_i \in \mathbb{R}^{d_{in}}$. An RNN maps the whole sequence to one output vector, and, since it can
 # stop after any prefix, implicitly to one output per prefix:
@@ -106,7 +106,7 @@ def show(fn) -> None:
 
 # %%
 def rnn_star(R, O, xs, s0):
-    """RNN*(x_{1:n}; s_0) = y_{1:n} with s_i = R(s_{i-1}, x_i), y_i = O(s_i)  (deck 001, eq. 3)."""
+    """RNN*(x_{1:n}; s_0) = y_{1:n} with s_i = R(s_{i-1}, x_i), y_i = O(s_i)  (Goldberg 2016; eq. 3 above)."""
     s, ys = s0, []
     for x in xs:
         s = R(s, x)
@@ -121,12 +121,12 @@ print(rnn_star(lambda s, x: f"R({s}, {x})", lambda s: s, ["x1", "x2", "x3", "x4"
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.abstraction")
+ask("l3.q.abstraction", "l3.q.initial_state")
 
 # %% [markdown]
 # ## The Elman network (simple RNN)
 #
-# The simplest useful $R$ (Elman 1990, *Finding structure in time*; deck 001 eq. 4) transforms the state and
+# The simplest useful $R$ (Elman 1990, *Finding structure in time*; Goldberg 2016) transforms the state and
 # the input linearly, adds them and a bias, and applies a nonlinearity $g$ (usually $\tanh$); $O$ is the
 # identity:
 #
@@ -134,7 +134,7 @@ ask("l3.q.abstraction")
 #   \mathbf{b}), \qquad \mathbf{y}_i = O_{\text{SRNN}}(\mathbf{s}_i) = \mathbf{s}_i, \tag{4}$$
 #
 # with $W^x \in \mathbb{R}^{d_x \times d_s}$, $W^s \in \mathbb{R}^{d_s \times d_s}$, $\mathbf{b} \in
-# \mathbb{R}^{d_s}$. Deck 000 writes the same network as a **language model** with column vectors, one-hot
+# \mathbb{R}^{d_s}$. Many texts write the same network as a **language model** with column vectors, one-hot
 # words $\mathbf{x}^{(t)} \in \mathbb{R}^{|V|}$ and an embedding matrix $\mathbf{E}$:
 #
 # $$\mathbf{e}^{(t)} = \mathbf{E}\mathbf{x}^{(t)}, \qquad
@@ -145,7 +145,7 @@ ask("l3.q.abstraction")
 # where $\hat{\mathbf{y}}^{(t)}$ is the distribution of the next word $\mathbf{x}^{(t+1)}$ (Mikolov et al. 2010
 # made this model famous). The course's NumPy code uses row vectors and batches, like eq. (4):
 #
-# | lecture (eq. 4) | deck 000 LM | NumPy (`course_lib.reference.rnn`) | shape |
+# | lecture (eq. 4) | column-vector LM | NumPy (`course_lib.reference.rnn`) | shape |
 # |---|---|---|---|
 # | $\mathbf{x}_i$ | $\mathbf{e}^{(t)}$ | `x[:, t]` | $(N, D)$ |
 # | $\mathbf{s}_i$ | $\mathbf{h}^{(t)}$ | `h[:, t]` | $(N, H)$ |
@@ -162,7 +162,7 @@ show(rnn_step_forward)
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.elman")
+ask("l3.q.elman", "l3.q.conventions")
 
 # %% [markdown]
 # ## Unrolling: a deep network with shared weights
@@ -177,7 +177,7 @@ ask("l3.q.elman")
 display(figures.unrolled_rnn(4))
 
 # %% [markdown]
-# Forward inference is the loop of deck 000's FORWARDRNN: $\mathbf{h}_0 \leftarrow \mathbf{0}$; for
+# Forward inference is a loop: $\mathbf{h}_0 \leftarrow \mathbf{0}$; for
 # $t = 1..T$: $\mathbf{h}_t \leftarrow g(\dots)$, $\mathbf{y}_t \leftarrow f(\dots)$. `rnn_forward` is that
 # loop over a batch; below it matches four explicit calls of the step and the generic `rnn_star`, and every
 # step's cache holds the very same weight arrays.
@@ -215,14 +215,14 @@ ask("l3.q.depth")
 # ## Backpropagation through time
 #
 # Training an unrolled RNN is backpropagation in that deep graph — called *backpropagation through time*
-# (Werbos 1974; Rumelhart, Hinton & Williams 1986). We derive it for an RNN language model with row vectors:
+# (Rumelhart, Hinton & Williams 1986; Werbos 1990). We derive it for an RNN language model with row vectors:
 #
 # $$\mathbf{a}_t = \mathbf{x}_t W^x + \mathbf{h}_{t-1}W^s + \mathbf{b}, \quad \mathbf{h}_t = \tanh(\mathbf{a}_t),
 #   \quad \mathbf{z}_t = \mathbf{h}_t V + \mathbf{c}, \quad L = \sum_{t=1}^T L_t, \quad
 #   L_t = -\log \operatorname{softmax}(\mathbf{z}_t)_{y_t}.$$
 #
 # **Step 1 — the output layer**, separately at each $t$. The softmax cross-entropy has the famous gradient
-# "prediction minus truth" (deck 000 calls it $\delta_{out}$):
+# "prediction minus truth", written $\delta^{out}$:
 #
 # $$\delta^{out}_t = \frac{\partial L_t}{\partial \mathbf{z}_t} = \hat{\mathbf{y}}_t - \mathrm{onehot}(y_t),
 #   \qquad \frac{\partial L}{\partial V} = \sum_t \mathbf{h}_t^\top \delta^{out}_t, \qquad
@@ -232,7 +232,7 @@ ask("l3.q.depth")
 # through the next state $\mathbf{h}_{t+1}$ (hence all later losses). The total gradient adds the two:
 #
 # $$\frac{\partial L}{\partial \mathbf{h}_t} = \underbrace{\delta^{out}_t V^\top}_{\text{local}} +
-#   \underbrace{\delta_{t+1} (W^s)^\top}_{\text{from the future (deck 000's } \delta_{next})}, \qquad
+#   \underbrace{\delta_{t+1} (W^s)^\top}_{\text{from the future (} \delta_{next})}, \qquad
 #   \text{with nothing from the future at } t = T.$$
 #
 # **Step 3 — through the nonlinearity.** Elementwise, $\tanh'(a) = 1 - \tanh^2(a)$, so
@@ -321,7 +321,7 @@ assert buggy > 1e-3, "the check catches the bug"
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.bptt_sum")
+ask("l3.q.bptt_sum", "l3.q.local_grad")
 
 # %% [markdown]
 # ## Truncated BPTT
@@ -374,7 +374,7 @@ ask("l3.q.truncate")
 # ## A character-level RNN language model
 #
 # Now a real one, in PyTorch: `RNNLM` is embedding → `nn.RNN` (the Elman cell, `cell="rnn_tanh"`) → linear
-# layer, exactly the deck 000 equations. It reads tiny-shakespeare **one character at a time** (Karpathy's
+# layer, exactly the column-vector LM above. It reads tiny-shakespeare **one character at a time** (Karpathy's
 # char-rnn setting), so the vocabulary is just the set of characters and there is no `<unk>`.
 #
 # Training uses truncated BPTT as above. `tbptt_batches` cuts the training text into $N$ parallel streams
@@ -409,7 +409,7 @@ assert val_bpc < unigram_bpc, "the RNN uses its context"
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.charlm")
+ask("l3.q.charlm", "l3.q.streams")
 
 # %% [markdown]
 # ## Sampling, and the temperature of a softmax
@@ -475,7 +475,7 @@ ask("l3.q.greedy")
 # ## Two ways to use an RNN: acceptor and transducer
 #
 # The RNN is rarely the whole model: it is a component whose states a larger network turns into predictions,
-# and the training signal reaches the RNN only through that network (deck 001).
+# and the training signal reaches the RNN only through that network (Goldberg 2016).
 #
 # ```
 #  ACCEPTOR (one label per sequence)            TRANSDUCER (one output per position)
@@ -523,7 +523,7 @@ assert torch.allclose(states[:, -1], h_last[0]) and bool((reach > 0).all()) and 
 
 # %% [markdown]
 # The final output equals the last state, and the acceptor's single loss reaches every input, the first one
-# included. To reach $\mathbf{x}_1$ it passes through $T-1$ multiplications by $(W^s)^\top$ and $\tanh'$, and here
+# included. To reach $\mathbf{x}_1$ it passes through $T$ multiplications by $\tanh'$ and $T-1$ by $(W^s)^\top$, and here
 # it arrives much weaker than at $\mathbf{x}_T$ (the assert checks that): a first sight of the vanishing
 # gradient, the subject of the next lecture.
 
@@ -531,7 +531,7 @@ assert torch.allclose(states[:, -1], h_last[0]) and bool((reach > 0).all()) and 
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.acceptor")
+ask("l3.q.acceptor", "l3.q.acceptor_reach")
 
 # %% [markdown]
 # ## One or many: four patterns, and the encoder–decoder
@@ -609,7 +609,7 @@ ask("l3.q.bottleneck")
 #
 # For tagging, the words *after* position $i$ matter as much as those before it. A **bidirectional RNN**
 # (Schuster & Paliwal 1997) runs two independent RNNs, one left to right over $\mathbf{x}_{1:n}$ and one right to
-# left over the reversed sequence, and concatenates their outputs at each position (deck 001; deck 000 writes
+# left over the reversed sequence, and concatenates their outputs at each position (Goldberg 2016; other texts write
 # the same with $\overrightarrow{\mathbf{h}}$, $\overleftarrow{\mathbf{h}}$):
 #
 # $$\mathrm{biRNN}(\mathbf{x}_{1:n}, i) = \mathbf{y}_i = [\mathbf{y}^f_i; \mathbf{y}^b_i]
@@ -627,7 +627,7 @@ display(figures.bidirectional_rnn(4))
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.birnn_lm")
+ask("l3.q.birnn_lm", "l3.q.birnn_when")
 
 # %% [markdown]
 # ## Stacked (deep) RNNs
@@ -699,7 +699,7 @@ fig.tight_layout()
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.stacked")
+ask("l3.q.stacked", "l3.q.birnn_final")
 
 # %% [markdown]
 # ## A bidirectional language model from two language models (ELMo)
@@ -746,7 +746,7 @@ assert fill_acc["both"] > max(fill_acc["left"], fill_acc["right"]), "both sides 
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.elmo")
+ask("l3.q.elmo", "l3.q.backward_lm")
 
 # %% [markdown]
 # ## Exercises (they check themselves)

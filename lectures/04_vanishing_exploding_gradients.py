@@ -63,8 +63,9 @@ rng = np.random.default_rng(0)
 #
 # Take the Elman RNN of Lecture 3 in the course's row-vector layout,
 # $\mathbf{a}_t = \mathbf{x}_t W^x + \mathbf{h}_{t-1} W^h + \mathbf{b}$, $\mathbf{h}_t = g(\mathbf{a}_t)$
-# (texts with column vectors write $\mathbf{h}^{(t)} = \sigma(\mathbf{W}_h\mathbf{h}^{(t-1)} + \mathbf{W}_e\mathbf{e}^{(t)} +
-# \mathbf{b}_1)$ with column vectors, so its $\mathbf{W}_h$ is our $(W^h)^\top$). One step has the Jacobian
+# (texts that use column vectors write $\mathbf{h}^{(t)} = \sigma(\mathbf{W}_h\mathbf{h}^{(t-1)} +
+# \mathbf{W}_e\mathbf{e}^{(t)} + \mathbf{b}_1)$, and their $\mathbf{W}_h$ is our $(W^h)^\top$). One step has the
+# Jacobian
 #
 # $$\frac{\partial \mathbf{h}_k}{\partial \mathbf{h}_{k-1}} = \operatorname{diag}\big(g'(\mathbf{a}_k)\big)\,
 #   (W^h)^\top ,$$
@@ -125,7 +126,7 @@ for rho in (0.9, 1.0, 1.1):
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l4.q.jacobian")
+ask("l4.q.jacobian", "l4.q.counterexample")
 
 # %% [markdown]
 # ## Powers of a matrix
@@ -174,7 +175,7 @@ assert np.allclose(power_norms["orthogonal", 1.0], 1.0)
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l4.q.powers")
+ask("l4.q.powers", "l4.q.norm_vs_radius")
 
 # %% [markdown]
 # ## Saturation makes it worse
@@ -214,7 +215,7 @@ assert curves[0][0] > 1 > curves[1][0] > curves[2][0], "more saturation, faster 
 # scale the same weights make the gradient *vanish*, and with larger inputs it vanishes faster. For $\tanh$ the bound is
 # one-sided: saturation can only shrink the product, never grow it (the curves never cross above the linear one).
 # So in practice the vanishing side is the common one, while explosions come in bursts, when the state moves into
-# a region where units are not saturated and $W^h$ has a large eigenvalue.
+# a region where units are not saturated and $W^h$ has a large singular value.
 
 # %% [markdown]
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
@@ -233,7 +234,8 @@ ask("l4.q.saturation")
 #
 # The explorer below recomputes everything from the NumPy reference when a control moves. Top left:
 # $\lVert \partial L / \partial \mathbf{h}_t \rVert$ for a loss $L = \mathbf{u}\cdot\mathbf{h}_T$ on the last state,
-# for an Elman $\tanh$ RNN, an LSTM and a GRU on the same inputs, with the line $\rho^{T-t}$ of a linear RNN; top
+# for an Elman $\tanh$ RNN, an LSTM and a GRU on the same inputs, with the reference line $\rho^{T-t}$ (what a
+# linear RNN gives exactly with the orthogonal initialisation; with the Gaussian one it is only a guide); top
 # right, the eigenvalues of $W^h$ against the unit circle; bottom, a short SGD run with and without clipping
 # (next section). Things to try: move $\rho$ across 1 and watch the eigenvalues leave the circle; switch to the
 # Gaussian initialisation; raise the LSTM's forget-gate bias (next lecture); switch "measure" to the full
@@ -260,7 +262,14 @@ assert "ρ = 1.00" in status and all(f"{label}: ‖∂L/∂h₁‖ = {reach[c]:.
 # Even at $\rho = 1$ the $\tanh$ RNN passes on almost nothing over 100 steps; the gated cells, with a
 # forget-gate bias of 1, keep several orders of magnitude more. Why is the topic of
 # [Lecture 5](05_gating_lstm_gru.py).
-#
+
+# %% [markdown]
+# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
+
+# %%
+ask("l4.q.explore_linear", "l4.q.explore_bound")
+
+# %% [markdown]
 # ## Exploding gradients: clip the norm
 #
 # Vanishing gradients make learning long dependencies slow; exploding ones make training *fail*. A
@@ -454,14 +463,16 @@ assert 24 <= len(stoi) < 100 and 100 <= len(train0) < 1000, "a few dozen words, 
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l4.q.agreement")
+ask("l4.q.agreement", "l4.q.no_attractors")
 
 # %% [markdown]
 # ## Summary
 #
-# * BPTT multiplies the gradient by $\operatorname{diag}(g'(\mathbf{a}_k))\,(W^h)^\top$ once per step; its size
-#   changes roughly like $\rho^{T-t}$, with $\rho$ the spectral radius of $W^h$ — vanishing for $\rho < 1$,
-#   exploding for $\rho > 1$ (Bengio et al. 1994; Pascanu et al. 2013).
+# * BPTT multiplies the gradient by $\operatorname{diag}(g'(\mathbf{a}_k))\,(W^h)^\top$ once per step. For a
+#   linear RNN its size changes like $\rho^{T-t}$, with $\rho$ the spectral radius of $W^h$. With a nonlinearity
+#   whose derivative is at most $\gamma$, the exact statements are about the largest singular value:
+#   $\sigma_{\max}(W^h) < 1/\gamma$ is sufficient for vanishing, and $\sigma_{\max}(W^h) > 1/\gamma$ is necessary
+#   for exploding (Bengio et al. 1994; Pascanu et al. 2013).
 # * Saturated $\tanh$ units multiply by $g' < 1$ and push towards vanishing.
 # * Exploding gradients: **clip the norm** (cheap, standard; every RNN in this course is trained with it).
 # * Vanishing gradients: change the cell so that the state is *not* rewritten at every step — **gating**, next.

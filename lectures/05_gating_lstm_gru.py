@@ -106,7 +106,7 @@ print("soft write:", np.round(g_soft * x[:5] + (1 - g_soft) * s[:5], 2))
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l5.q.gate")
+ask("l5.q.gate", "l5.q.soft_write")
 
 # %% [markdown]
 # ## The LSTM
@@ -204,7 +204,7 @@ assert np.allclose(h_zero_p, h_np) and not np.allclose(h_peep, h_np)
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l5.q.lstm_params")
+ask("l5.q.lstm_params", "l5.q.peephole")
 
 # %% [markdown]
 # ## The constant error carousel
@@ -344,7 +344,7 @@ assert max(errors.values()) < 1e-7, "the LSTM backward pass must agree with fini
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l5.q.lstm_bptt")
+ask("l5.q.lstm_bptt", "l5.q.forget_grad_zero")
 
 # %% [markdown]
 # ## The gated recurrent unit
@@ -496,7 +496,7 @@ assert 0 < o_gates.min() and o_gates.max() < 1  # a sigmoid, not the tanh of the
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l5.q.jozefowicz")
+ask("l5.q.jozefowicz", "l5.q.output_sigmoid")
 
 # %% [markdown]
 # ## A trained character LSTM
@@ -559,7 +559,7 @@ assert real_words[0.5] > real_words[1.0]
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l5.q.sample")
+ask("l5.q.sample", "l5.q.temperature")
 
 # %% [markdown]
 # ## Can we read the cells?
@@ -619,7 +619,7 @@ assert "constant" in quote_warning  # what the viewer shows for that preset on t
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l5.q.cells")
+ask("l5.q.cells", "l5.q.corr_sign")
 
 # %% [markdown]
 # ## Summary

@@ -16,7 +16,7 @@
 # *Recurrent neural networks for NLP, part 6 of 7.* So far an RNN has read a text to predict the *next* token.
 # Now it reads a sentence to put a **label on every token**: a part of speech, or whether the word begins,
 # continues or lies outside a name. The output has as many positions as the input — the *transducer* pattern of
-# deck 001 — and the labels of neighbouring words depend on each other, which is what the second half of this
+# Lecture 3 — and the labels of neighbouring words depend on each other, which is what the second half of this
 # lecture is about.
 #
 # Plan: the two tasks and their data (POS with the Universal Dependencies tag set, NER with IOB2 spans); the
@@ -73,7 +73,7 @@ CKPT = CHECKPOINT_DIR  # data/checkpoints of the repository
 #
 # **Part-of-speech tagging.** We use the 17 *universal* POS tags (UPOS) of Universal Dependencies and the
 # English Web Treebank (UD English-EWT: blogs, reviews, e-mails, answers — harder than newswire). The difficulty is
-# ambiguity: the same word form takes different tags in different contexts (deck 000's example is *back*: the
+# ambiguity: the same word form takes different tags in different contexts (a classic example is *back*: the
 # *back* door, on my *back*, win the voters *back*, *back* the bill).
 
 # %%
@@ -122,7 +122,7 @@ print("spans (type, first, last+1):", iob_spans(example[1]))
 # %% [markdown]
 # **Other span tasks, and what came before.** The same IOB encoding serves any task that marks stretches of text.
 # In *argument mining*, for instance, a tagger labels the spans of an essay that are claims and those that are
-# premises supporting them (deck 000 shows such annotations), so `B-CLAIM I-CLAIM ... B-PREMISE ...` is just
+# premises supporting them, so `B-CLAIM I-CLAIM ... B-PREMISE ...` is just
 # another tag set for the models of this lecture. Before neural taggers the standard tools were **hidden Markov
 # models** — a generative model with tag-to-tag transition and tag-to-word emission probabilities, decoded by
 # Viterbi — and then discriminative **conditional random fields** over hand-made features. The BiLSTM-CRF at the
@@ -133,24 +133,24 @@ print("spans (type, first, last+1):", iob_spans(example[1]))
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l6.q.tagging")
+ask("l6.q.tagging", "l6.q.exact_span", "l6.q.ambiguous_share")
 
 # %% [markdown]
 # ## The BiLSTM tagger
 #
 # An RNN used as a transducer reads $x_1, \dots, x_T$ and emits a prediction $\hat t_i$ at every step; the loss
-# sums a local loss per position, $L = \sum_i L_{\text{local}}(\hat t_i, t_i)$ (deck 001). A left-to-right RNN
+# sums a local loss per position, $L = \sum_i L_{\text{local}}(\hat t_i, t_i)$ (Goldberg 2016). A left-to-right RNN
 # only knows the past when it labels $w_i$, yet the word after often decides (*back* **the bill**). A
 # **bidirectional** RNN runs a second RNN from the end and concatenates the two states:
 #
 # $$\mathrm{biRNN}(x_{1:n}, i) = y_i = [\mathrm{RNN}^f(x_{1:i});\ \mathrm{RNN}^b(x_{n:i})],$$
 #
-# so $y_i$ summarises the whole sentence as seen from position $i$ (deck 001, biRNN; Graves & Schmidhuber 2005).
-# With LSTM cells this is the **BiLSTM** (deck 000, Part 4). A linear layer maps $y_i$ to one score per tag and a
+# so $y_i$ summarises the whole sentence as seen from position $i$ (Schuster & Paliwal 1997; Graves & Schmidhuber 2005).
+# With LSTM cells this is the **BiLSTM**. A linear layer maps $y_i$ to one score per tag and a
 # softmax per token turns the scores into $P(t_i \mid W)$ — independently for every $i$.
 #
 # **Inputs.** Each word is a learned embedding. Words never seen in training all share one `<unk>` vector, which
-# throws away what the word looks like (*Tbilisi*, *re-elected*, *2004*). The variants on deck 000 compose a second
+# throws away what the word looks like (*Tbilisi*, *re-elected*, *2004*). The variants in the literature compose a second
 # vector from the word's **characters**: a character BiLSTM (Ling et al. 2015; Lample et al. 2016) or a character
 # CNN with max-pooling (Ma & Hovy 2016: window 3, 30 filters), concatenated to the word embedding. Our shipped
 # taggers use the CNN variant; here is one of them.
@@ -165,7 +165,7 @@ print("model:", cfg["model_kwargs"])
 print(f"training: Adam lr {cfg['lr']}, decay {cfg['lr_decay']}, clip {cfg['clip_norm']}, batch {cfg['batch_size']}")
 
 # %% [markdown]
-# Compare with the hyper-parameters Ma & Hovy (2016) used for their state-of-the-art tagger (deck 000, Part 4):
+# Compare with the hyper-parameters Ma & Hovy (2016) used for their state-of-the-art tagger:
 # character CNN with window 3 and 30 filters, LSTM state 200 per direction, dropout 0.5, gradient clipping at 5,
 # learning rate decayed as $\eta_t = \eta_0 / (1 + \rho t)$ with $\rho = 0.05$. Ours is the same design, a little
 # smaller, trained with Adam for a fixed CPU budget (the full command is in the checkpoint's JSON; see
@@ -184,7 +184,7 @@ print("the two 'back's get:", back_tags)
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l6.q.bilstm")
+ask("l6.q.bilstm", "l6.q.char_features")
 
 # %% [markdown]
 # ## Independent decisions, invalid sequences
@@ -236,7 +236,7 @@ ask("l6.q.iob")
 # ## The linear-chain CRF
 #
 # A conditional random field (Lafferty et al. 2001) is a log-linear model of the whole tag sequence $s_{1:m}$ given
-# the input $x_{1:m}$ (deck 001):
+# the input $x_{1:m}$ (in Goldberg's 2016 notation):
 #
 # $$P(s_{1:m} \mid x_{1:m}) = \frac{\exp\big(\mathrm{score}(x_{1:m}, s_{1:m})\big)}
 #   {\sum_{s'_{1:m} \in S^m} \exp\big(\mathrm{score}(x_{1:m}, s'_{1:m})\big)}.$$
@@ -354,7 +354,7 @@ ask("l6.q.direction")
 # ## The BiLSTM-CRF
 #
 # Huang et al. (2015) put a CRF on top of a BiLSTM; Lample et al. (2016) added character BiLSTMs and Ma & Hovy
-# (2016) character CNNs, and this was the standard neural tagger until pre-trained transformers. In deck 001's
+# (2016) character CNNs, and this was the standard neural tagger until pre-trained transformers. In Goldberg's
 # notation the hand-made feature vector $\Phi$ is replaced by the BiLSTM's outputs:
 #
 # $$\mathrm{score}_{\text{lstm-crf}}(x_{1:m}, s_{1:m}) = \sum_{i=0}^{m} W_{[s_{i-1}, s_i]} \cdot
@@ -392,7 +392,7 @@ for typ in sorted({t[2:] for t in tag_names if t != "O"}):
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l6.q.crf_loss")
+ask("l6.q.crf_loss", "l6.q.emission_transition")
 
 # %% [markdown]
 # ## Results on real data
@@ -518,7 +518,7 @@ ax.legend()
 fig.tight_layout()
 
 # %% [markdown]
-# Now the individual words the deck singles out. *that* can be a determiner (*that film*), a pronoun (*I know
+# Now some notoriously ambiguous words. *that* can be a determiner (*that film*), a pronoun (*I know
 # that*), a subordinating conjunction (*I think that ...*) or an adverb (*not that bad*); *back* an adverb, noun,
 # adjective or verb; *like* a verb, preposition (ADP) or conjunction. We look at every test sentence that
 # contains one of them (with the CRF tagger).
@@ -549,7 +549,7 @@ if real:
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l6.q.errors")
+ask("l6.q.errors", "l6.q.that_syntax")
 
 # %% [markdown]
 # ## Summary

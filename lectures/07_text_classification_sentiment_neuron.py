@@ -14,14 +14,14 @@
 # # Lecture 7 — Text classification and the sentiment neuron
 #
 # *Recurrent neural networks for NLP, part 7 of 7.* The last pattern of the course: an RNN that reads a whole text
-# and gives **one** answer at the end — the *acceptor* of deck 001. Our task is sentiment: is a movie review
+# and gives **one** answer at the end — the *acceptor* of Lecture 3. Our task is sentiment: is a movie review
 # positive or negative?
 #
 # Sentiment looks easy until one reads real sentences. A review can pile up negative phrases (*not uplifting*,
 # *crude*, *mean-spirited*) and still end with *and I loved it*; another can praise a *brilliant* cast and be a
 # pan. A classifier has to weigh phrases in context — negation, contrast, the overall arc of the text.
 #
-# Plan: the IMDB benchmark and its error-rate table (deck 000, Part 5), with our own reproduced rows; the strong
+# Plan: the IMDB benchmark and its error-rate table, with our own reproduced rows; the strong
 # bag-of-n-grams baselines; the naive LSTM classifier and why language-model pretraining rescues it (Dai & Le
 # 2015); the byte-level mLSTM of Radford et al. (2017), whose one "sentiment neuron" classifies reviews on its own
 # and steers generation; and adversarial perturbations of word embeddings (Miyato et al. 2017).
@@ -115,7 +115,7 @@ del imdb
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l7.q.imdb")
+ask("l7.q.imdb", "l7.q.label_gap")
 
 # %% [markdown]
 # ## Bag-of-n-grams baselines
@@ -178,7 +178,7 @@ ask("l7.q.binary")
 # %% [markdown]
 # ## The IMDB table
 #
-# Deck 000 collects the published test error rates of many models on IMDB. Here they are, from the papers, next to
+# Many models have published test error rates on IMDB. Here they are, from the papers, next to
 # the rows this course reproduces on a CPU: the baselines on the full 25k / 25k data (from the committed
 # benchmark), a feed-forward net on the average of the review's word embeddings (the DAN idea of Iyyer et al.
 # 2015, from `benchmarks/results/imdb_dan.json`) and two LSTM classifiers (from the shipped checkpoints' JSON
@@ -228,12 +228,12 @@ if baselines:
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l7.q.table")
+ask("l7.q.table", "l7.q.reproduction")
 
 # %% [markdown]
 # ## The LSTM classifier, naively
 #
-# The acceptor of deck 001: embed the words, run an LSTM, take the state after the last word as a summary of the
+# The acceptor of Lecture 3: embed the words, run an LSTM, take the state after the last word as a summary of the
 # text, and classify it,
 #
 # $$\hat y = \operatorname{softmax}\big(\mathrm{MLP}(\mathrm{RNN}(x_{1:n}))\big), \qquad
@@ -313,7 +313,7 @@ ask("l7.q.naive")
 # %% [markdown]
 # ## Other ways to give the acceptor more to learn from
 #
-# Language-model pretraining is one answer to "one bit per review is too little". Goldberg's primer (deck 001)
+# Language-model pretraining is one answer to "one bit per review is too little". Goldberg's primer (2016)
 # collects others:
 #
 # * **Pretrained word vectors.** Initialise $E$ from word2vec or GloVe vectors trained on a large external corpus
@@ -323,9 +323,8 @@ ask("l7.q.naive")
 #   punctuation), each span is encoded by a biRNN, and an RNN acceptor reads the sequence of span vectors; Tang et
 #   al. (2015) use the same two-level idea for whole documents (sentences, then the document).
 # * **Distant supervision.** Felbo et al. (2017, "DeepMoji") had no sentiment labels at scale, but they had
-#   1,246 million tweets containing one of 64 common emojis (the count in Felbo et al.'s paper; deck 001 gives
-#   634 M). Predicting the emoji is a free, noisy stand-in for the
-#   affect of the text. Their network — embeddings, two bidirectional LSTM layers, and an attention layer that
+#   1,246 million tweets containing one of 64 common emojis. Predicting the emoji is a free, noisy stand-in for
+#   the affect of the text. Their network — embeddings, two bidirectional LSTM layers, and an attention layer that
 #   pools over time and sees every layer through skip connections — was pretrained on that task and then transferred with *chain-thaw*:
 #   fine-tune one layer at a time on the target data, then all layers together. It set the state of the art for
 #   emotion, sentiment and sarcasm detection; its emoji predictions separate "I love mom's cooking" from "I love
@@ -338,7 +337,7 @@ ask("l7.q.naive")
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l7.q.distant")
+ask("l7.q.distant", "l7.q.word_vectors")
 
 # %% [markdown]
 # ## The sentiment neuron
@@ -447,8 +446,9 @@ else:
 # %% [markdown]
 # **What else was tried.** Each variant below is the same recipe with one change, stopped by hand once it was
 # clear where it was heading; its probe is set beside the shipped run's probe at about the same CPU time (all from
-# the committed `benchmarks/results/train_sentiment_word_lm.json`). None of them helped. Strong dropout from the
-# start is the instructive one: its LM was at least as good as the shipped run's at the same CPU time (validation
+# the committed `benchmarks/results/train_sentiment_word_lm.json`). The bfloat16 row was only a check, over one
+# chunk, that training in bfloat16 from the start works; the shipped run uses it. None of the other changes
+# helped. Strong dropout from the start is the instructive one: its LM was at least as good as the shipped run's at the same CPU time (validation
 # perplexity in the table), yet its best single unit stayed well behind while all units together did about as
 # well. Dropping a unit's output at random teaches the LM not to rely on any one unit, so the sentiment it learns
 # is spread over many — the opposite of what a one-unit classifier needs. That is why the shipped run uses only a
@@ -488,8 +488,9 @@ if have_word_lm:
     fig.tight_layout()
 
 # %% [markdown]
-# And the switch: the same sampling with the unit clamped to its 99th and 1st percentile over the training
-# reviews, the same random numbers for both:
+# And the switch: the same sampling with the unit clamped at the two ends of its range over the training reviews
+# (its 1st and 99th percentiles), the same random numbers for both. Which end reads positive follows the unit's
+# sign: for a unit with sign −1 the *positive* clamp is its 1st percentile, a negative number.
 
 # %%
 if have_word_lm:
@@ -617,7 +618,7 @@ if radford is not None:
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l7.q.neuron")
+ask("l7.q.neuron", "l7.q.dropout_spread", "l7.q.clamp_sign")
 
 # %% [markdown]
 # ## Adversarial perturbations of word embeddings

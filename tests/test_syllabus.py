@@ -45,3 +45,17 @@ def test_every_row_points_at_an_existing_section_in_deck_order():
 def test_the_syllabus_is_in_the_site():
     assert "- file: syllabus" in (LECTURES / "_toc.yml").read_text()
     assert "(syllabus)" in (LECTURES / "index.md").read_text()
+
+
+def test_students_read_sources_not_deck_numbers():
+    """The decks are the course's syllabus, not something a student has: lectures, assignments and the questions
+    cite the papers and books (Goldberg 2016, ...) and name this course's lectures, never "deck 000/001"."""
+    from course_lib.exercise_bank import ITEMS
+
+    texts = {p.name: p.read_text() for p in sorted(LECTURES.glob("0*.py"))}
+    texts |= {p.name: p.read_text() for p in sorted((ROOT / "solutions").glob("*.py"))}  # the assignments' source
+    texts |= {str(p): p.read_text() for p in sorted((ROOT / "assignments").rglob("*.ipynb"))}
+    texts |= {k: " ".join([it.title, it.prompt, it.hint, it.solution, *it.choices]) for k, it in ITEMS.items()}
+    assert len(texts) > 100
+    hits = {name: re.findall(r".{0,30}\bdecks?\b.{0,30}", t, flags=re.I) for name, t in texts.items()}
+    assert not {k: v for k, v in hits.items() if v}

@@ -118,7 +118,7 @@ def rnn_forward(x, h0, Wx, Wh, b, activation: str = "tanh"):
 
 
 def rnn_backward(dh, cache, dh_final=None):
-    """Backpropagation through time (Werbos 1974; Rumelhart et al. 1986; deck 000 Part 2).
+    """Backpropagation through time (Rumelhart et al. 1986; Werbos 1990; deck 000 Part 2).
 
     Walking t = T..1, the gradient reaching h_t is ``dh[:, t-1]`` (from the loss at step t) plus the
     recurrent contribution ``da_{t+1} @ Wh.T`` from step t+1 (the lecture's ``delta_next``). Weight

@@ -5,9 +5,10 @@ gradient by one Jacobian per step,
 
     dL/dh_t = dL/dh_T · ∏_{k=t+1..T} ∂h_k/∂h_{k-1},      ∂h_k/∂h_{k-1} = diag(g'(a_k)) Wh^T   (Elman),
 
-so it shrinks or grows roughly like ``rho^(T-t)`` with ``rho`` the spectral radius of the recurrent matrix
-(Pascanu, Mikolov & Bengio 2013, Sec. 2-3: ``rho < 1`` is sufficient for vanishing, ``rho > 1`` necessary for
-exploding). Part 3: the LSTM's cell path ``c_t = f_t ⊙ c_{t-1} + ...`` multiplies by ``diag(f_t)`` instead, so
+so for a linear RNN it shrinks or grows like ``rho^(T-t)`` with ``rho`` the spectral radius of the recurrent
+matrix. With a nonlinearity whose derivative is at most ``gamma`` the exact conditions are on the largest singular
+value (Pascanu, Mikolov & Bengio 2013, Sec. 2-3): ``sigma_max(Wh) < 1/gamma`` is sufficient for vanishing,
+``sigma_max(Wh) > 1/gamma`` necessary for exploding. Part 3: the LSTM's cell path ``c_t = f_t ⊙ c_{t-1} + ...`` multiplies by ``diag(f_t)`` instead, so
 a forget gate near 1 (a large forget-gate bias, Gers et al. 2000; Jozefowicz et al. 2015) lets the gradient
 travel far. Norm clipping (Pascanu et al. 2013, Algorithm 1) is the remedy on the exploding side.
 
