@@ -912,7 +912,7 @@ SIXTH_QUESTIONS: dict[str, Item] = {
          "with N(0, 1) embeddings the softmax would output exact zeros for some words",
          "Adam cannot train parameters that start with variance 1",
          "smaller initial values give the model fewer parameters"],
-        "a", "compare the size of the random start with how far half a minute of training can move a row.",
+        "a", "compare the size of the random start with how far one short pass over the windows can move a row.",
         "The small model sees 100,000 training windows once, which moves each embedding row only a little. "
         "Next to a N(0, 1) start those changes are small, so a row's direction would be mostly the random "
         "initialisation; from N(0, 0.1^2), what we later read off the embeddings is mostly learned. The scale "
