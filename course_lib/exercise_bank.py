@@ -934,7 +934,7 @@ SIXTH_QUESTIONS: dict[str, Item] = {
         "extra discounting costs more than it gains. The network computes its prediction from the embeddings "
         "of the four words, so it gains from the longer context without having seen it. Both models were "
         "trained on the same lines and predict the same tokens with the same vocabulary."),
-    # ---------------------------------------------------------------- Lecture 2, "What the feed-forward model does not fix"
+    # ---------------------------------------------------- Lecture 2, "What the feed-forward model does not fix"
     "l2.q.shared_parts": _q(
         "What is shared across the window",
         "Which parameters of the feed-forward LM are the same for every position of its window?",

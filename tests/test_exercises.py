@@ -134,3 +134,39 @@ def test_every_section_ends_with_two_or_three_questions(path):
     assert not wrong, f"sections without 2-3 check-your-understanding questions: {wrong}"
     lecture = path.name[1]
     assert all(k.startswith(f"l{lecture}.q.") for _, keys in taught for k in keys)
+
+
+def _text(key):
+    item = lookup(key)
+    return " ".join([item.prompt, item.hint, item.solution, *item.choices])
+
+
+def test_numbers_quoted_by_questions_are_the_courses():
+    """Questions that quote a count, a perplexity or an explorer reading quote what the course computes."""
+    import json
+
+    from course_lib.data import load_tinyshakespeare, word_tokenize
+    from course_lib.reference.ngram import NGramLM
+    from course_lib.widgets.gradients import gradient_norms_through_time
+
+    train = [word_tokenize(line, lower=True) for line in load_tinyshakespeare("train").splitlines() if line.strip()]
+    words, lines = sum(map(len, train)), len(train)
+    distinct = {n: len(NGramLM(order=n, smoothing="mle").fit(train).counts[n]) for n in (4, 5)}
+    quoted = _text("l1.q.distinct_cap")
+    for number in (distinct[4], distinct[5], words, lines, words + lines):
+        assert f"{number:,}" in quoted, number
+    assert max(distinct.values()) <= words + lines  # the bound the question explains
+
+    ppl = json.loads((LECTURES.parent / "benchmarks" / "results" / "bengio_lm.json").read_text())["val_perplexity"]
+    quoted = _text("l2.q.long_context")
+    assert all(f"{ppl[k]:g}" in quoted for k in ("kneser_ney_n5", "kneser_ney_n3", "bengio"))
+    assert ppl["kneser_ney_n5"] > ppl["kneser_ney_n3"] > ppl["bengio"]
+
+    reach = gradient_norms_through_time("linear", T=100, H=64, radius=1.1)[0]  # the explorer's status line
+    assert np.isclose(reach, 1.1 ** 99, rtol=1e-9) and f"{reach:.2e}" in _text("l4.q.explore_linear")
+
+    record = json.loads((LECTURES.parent / "data" / "checkpoints" / "sentiment_word_unit.json").read_text())
+    top_unit, top_weight = record["features"][record["feature"]]["all_units"]["imdb"]["top_units_by_l1_weight"][0]
+    quoted, gen = _text("l7.q.clamp_sign"), record["generation"]
+    assert record["unit"] == 151 == top_unit and record["sign"] == -1 and f"{top_weight:+.2f}"[1:] in quoted
+    assert f"{gen['clamp_positive']:+.2f}" in quoted and f"{gen['clamp_negative']:+.2f}" in quoted

@@ -8,9 +8,10 @@ gradient by one Jacobian per step,
 so for a linear RNN it shrinks or grows like ``rho^(T-t)`` with ``rho`` the spectral radius of the recurrent
 matrix. With a nonlinearity whose derivative is at most ``gamma`` the exact conditions are on the largest singular
 value (Pascanu, Mikolov & Bengio 2013, Sec. 2-3): ``sigma_max(Wh) < 1/gamma`` is sufficient for vanishing,
-``sigma_max(Wh) > 1/gamma`` necessary for exploding. Part 3: the LSTM's cell path ``c_t = f_t ⊙ c_{t-1} + ...`` multiplies by ``diag(f_t)`` instead, so
-a forget gate near 1 (a large forget-gate bias, Gers et al. 2000; Jozefowicz et al. 2015) lets the gradient
-travel far. Norm clipping (Pascanu et al. 2013, Algorithm 1) is the remedy on the exploding side.
+``sigma_max(Wh) > 1/gamma`` necessary for exploding. Part 3: the LSTM's cell path ``c_t = f_t ⊙ c_{t-1} + ...``
+multiplies by ``diag(f_t)`` instead, so a forget gate near 1 (a large forget-gate bias, Gers et al. 2000;
+Jozefowicz et al. 2015) lets the gradient travel far. Norm clipping (Pascanu et al. 2013, Algorithm 1) is the
+remedy on the exploding side.
 
 Every number here comes from the NumPy reference step functions (``rnn_step_*``, ``lstm_step_*``,
 ``gru_step_*``) and ``clip_grad_norm`` / ``SGD`` of :mod:`course_lib.reference.optim`; the tests compare them
