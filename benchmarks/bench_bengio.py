@@ -55,6 +55,21 @@ def machine_record() -> dict:
     return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
             "numpy": np.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
             "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+
+
+def history_rows(history: list[dict]) -> list[dict]:
+    """The training history as recorded: floats to 4 digits, without the loop's own ``val_loss``."""
+    return [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k != "val_loss"}
+            for row in history]
+
+
+def write_result(result: dict, out: Path) -> None:
+    """Write a benchmark's record, with the machine and the date last, as JSON to ``out``; print its verdict."""
+    result = {**result, "machine": machine_record(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(result["verdict"])
+    print(f"written to {out}")
 PROBE_WORDS = ["king", "lord", "father", "love", "good", "thou", "he", "three", "speak", "france", "?"]
 
 
@@ -139,19 +154,13 @@ def main() -> None:
         "val_perplexity": {"bengio": round(ppl_net, 2), **{f"kneser_ney_n{n}": round(p, 2) for n, p in ppl_kn.items()},
                            f"mix_0.5_bengio_kn{best_n}": round(ppl_mix, 2)},
         "best_kneser_ney_order": best_n,
-        "history": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k != "val_loss"}
-                    for row in history],
+        "history": history_rows(history),
         "neighbours_among": f"the {args.frequent} most frequent training words, by cosine similarity",
         "neighbours": neighbours,
         "train_seconds": round(train_seconds, 1),
         "total_seconds": round(time.perf_counter() - t_start, 1),
-        "machine": machine_record(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(result["verdict"])
-    print(f"written to {args.out}")
+    write_result(result, args.out)
 
 
 if __name__ == "__main__":

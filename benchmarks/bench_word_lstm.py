@@ -37,7 +37,6 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +49,7 @@ from course_lib.reference.ngram import NGramLM, Vocabulary
 from course_lib.training import seed_everything, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_bengio import machine_record, sentences  # noqa: E402  (the same tokenisation and record as its rows)
+from bench_bengio import history_rows, sentences, write_result  # noqa: E402  (the same tokenisation and record as its rows)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "word_lstm_lm.json"
@@ -180,19 +179,13 @@ def main() -> None:
         "compared_with": {"bengio": ppl_bengio,
                           "mix_0.5_bengio_kn3": bengio["val_perplexity"]["mix_0.5_bengio_kn3"],
                           "source": "benchmarks/results/bengio_lm.json"},
-        "history": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k != "val_loss"}
-                    for row in history],
+        "history": history_rows(history),
         "train_seconds": round(train_seconds, 1),
         "train_cpu_seconds": round(train_cpu_seconds, 1),
         "total_seconds": round(time.perf_counter() - t_start, 1),
         "total_cpu_seconds": round(time.process_time() - cpu_start, 1),
-        "machine": machine_record(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(result["verdict"])
-    print(f"written to {args.out}")
+    write_result(result, args.out)
 
 
 if __name__ == "__main__":

@@ -50,31 +50,25 @@ def check(key: str, answer, expected=_MISSING, *, rtol: float | None = None, ato
     """
     from course_lib.exercise_bank import lookup
 
-    if expected is not _MISSING:
-        name, want = key, expected
-        tol = {"rtol": 1e-6 if rtol is None else rtol, "atol": 1e-9 if atol is None else atol}
-    else:
-        item = lookup(key)
-        name, hint = item.title, item.hint
-        tol = {"rtol": item.rtol if rtol is None else rtol, "atol": item.atol if atol is None else atol}
-        want = None
+    item = lookup(key) if expected is _MISSING else None   # None: the legacy form, expected value given
+    name = key if item is None else item.title
     if answer is None:
         print(f"[ ] {name}: not attempted yet — replace None with your answer and re-run this cell.")
         return None
-    if expected is _MISSING:
-        if item.choices:
-            letter = str(answer).strip().lower()
-            if letter not in item.letters():
-                print(f"[!] {name}: answer with one of {', '.join(item.letters())}.")
-                return False
-            ok, why = letter == item.correct, ""
-        else:
-            want = item.expected(**context)
-            ok, why = compare(answer, want, **tol)
+    if item is None:
+        ok, why = compare(answer, expected, rtol=1e-6 if rtol is None else rtol, atol=1e-9 if atol is None else atol)
+    elif item.choices:
+        letter = str(answer).strip().lower()
+        if letter not in item.letters():
+            print(f"[!] {name}: answer with one of {', '.join(item.letters())}.")
+            return False
+        ok, why = letter == item.correct, ""
     else:
-        ok, why = compare(answer, want, **tol)
-    more = "" if expected is not _MISSING else f' (worked solution: solution("{key}"))'
-    print(f"[{'x' if ok else '!'}] {name}: " + ("correct" if ok else f"not yet. {why}{hint}{more}".rstrip()))
+        ok, why = compare(answer, item.expected(**context), rtol=item.rtol if rtol is None else rtol,
+                          atol=item.atol if atol is None else atol)
+    if item is not None:
+        hint = f'{item.hint} (worked solution: solution("{key}"))'
+    print(f"[{'x' if ok else '!'}] {name}: " + ("correct" if ok else f"not yet. {why}{hint}".rstrip()))
     return ok
 
 

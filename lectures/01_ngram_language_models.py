@@ -182,13 +182,7 @@ for name, model in [("MLE", NGramLM(3, "mle")), ("add-1", NGramLM(3, "add_k", k=
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l1.q.kn")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l1.q.add1")
+ask("l1.q.kn", "l1.q.add1")
 
 # %% [markdown]
 # ## Perplexity
@@ -252,13 +246,7 @@ fig.tight_layout()
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l1.q.perplexity")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l1.q.bits")
+ask("l1.q.perplexity", "l1.q.bits")
 
 # %% [markdown]
 # ## Generating text

@@ -149,13 +149,7 @@ del plain, direct
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l2.q.cost")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l2.q.window")
+ask("l2.q.cost", "l2.q.window")
 
 # %% [markdown]
 # ## Training: cross-entropy, one window at a time
@@ -319,13 +313,7 @@ assert {".", "!"} <= set(bench_nn["?"]) and {"gentle", "sweet"} <= set(bench_nn[
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l2.q.generalise")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l2.q.embed_neighbours")
+ask("l2.q.generalise", "l2.q.embed_neighbours")
 
 # %% [markdown]
 # ## What the feed-forward model does not fix

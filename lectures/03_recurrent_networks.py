@@ -203,13 +203,7 @@ assert np.allclose(h_all, np.stack(by_hand, 1)) and np.allclose(h_all, np.stack(
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.shared")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l3.q.depth")
+ask("l3.q.shared", "l3.q.depth")
 
 # %% [markdown]
 # ## Backpropagation through time
@@ -362,13 +356,7 @@ for k in (T, 5, 2):
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.tbptt")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l3.q.truncate")
+ask("l3.q.tbptt", "l3.q.truncate")
 
 # %% [markdown]
 # ## A character-level RNN language model
@@ -463,13 +451,7 @@ assert real_word_share[0.5] > real_word_share[1.5]
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l3.q.temperature")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l3.q.greedy")
+ask("l3.q.temperature", "l3.q.greedy")
 
 # %% [markdown]
 # ## Two ways to use an RNN: acceptor and transducer
@@ -567,12 +549,16 @@ ask("l3.q.acceptor", "l3.q.acceptor_reach")
 # measure it both ways on sequences it has not seen.
 
 # %%
-from course_lib.models.seq2seq import Seq2Seq, reversal_batch, train_reversal  # noqa: E402
+from course_lib.models.seq2seq import Seq2Seq, reversal_batch  # noqa: E402
 
 torch.manual_seed(0)
 s2s = Seq2Seq(vocab=10, embed_dim=32, hidden_dim=128)
-# 600 batches of 64 with teacher forcing inside (the decoder reads the gold y_{t-1}), Adam, clipping at 1
-loss = train_reversal(s2s, steps=600, length=8, generator=torch.Generator().manual_seed(0))
+digits = torch.Generator().manual_seed(0)
+# the course's training loop again: 6 x 100 fresh batches of 64, Adam, clipping at 1; Seq2Seq.loss is the
+# teacher-forced loss (the decoder reads the gold y_{t-1})
+history = train(s2s, lambda epoch: [reversal_batch(64, 8, 10, digits) for _ in range(100)],
+                loss_fn=lambda model, batch: model.loss(*batch),
+                optimizer=torch.optim.Adam(s2s.parameters(), lr=3e-3), epochs=6, clip_norm=1.0, progress=False)
 
 src_te, tgt_te = reversal_batch(500, 8, 10, torch.Generator().manual_seed(123))
 with torch.no_grad():
@@ -580,7 +566,7 @@ with torch.no_grad():
 free = s2s.greedy(src_te, 8)                     # each step given its own previous prediction
 acc_forced = (forced == tgt_te).float().mean(0)
 acc_free = (free == tgt_te).float().mean(0)
-print(f"600 steps; final training loss {loss:.3f}")
+print(f"600 steps; training loss over the last 100: {history[-1]['train_loss']:.3f}")
 print("digit accuracy by output position, teacher-forced:", " ".join(f"{a:.2f}" for a in acc_forced.tolist()))
 print("                                  free-running:  ", " ".join(f"{a:.2f}" for a in acc_free.tolist()))
 print(f"whole sequence right, free-running: {(free == tgt_te).all(1).float().mean():.0%} of 500;  e.g. "

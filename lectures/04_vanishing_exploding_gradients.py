@@ -221,13 +221,7 @@ assert curves[0][0] > 1 > curves[1][0] > curves[2][0], "more saturation, faster 
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l4.q.necessary")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l4.q.saturation")
+ask("l4.q.necessary", "l4.q.saturation")
 
 # %% [markdown]
 # ## Explore it yourself
@@ -355,13 +349,7 @@ assert np.all(trace["step_clipped"] <= 1.0 + 1e-12), "... but no step is longer 
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l4.q.clip")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l4.q.threshold")
+ask("l4.q.clip", "l4.q.threshold")
 
 # %% [markdown]
 # ## What vanishing gradients cost: subject-verb agreement

@@ -276,13 +276,7 @@ assert min(per_unit.values()) > 100, "every unit of forget-gate bias buys orders
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l5.q.carousel")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l5.q.forget_bias")
+ask("l5.q.carousel", "l5.q.forget_bias")
 
 # %% [markdown]
 # ## Backpropagation through the LSTM
@@ -426,13 +420,7 @@ assert n_gru * 4 == n_lstm * 3
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l5.q.gru_reset")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l5.q.gru_vs_lstm")
+ask("l5.q.gru_reset", "l5.q.gru_vs_lstm")
 
 # %% [markdown]
 # ## Is the LSTM optimal? Jozefowicz, Zaremba & Sutskever (2015)

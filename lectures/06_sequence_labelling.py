@@ -224,13 +224,7 @@ assert bad["Viterbi (with the CRF)"]["tokens"] <= bad["argmax of emissions"]["to
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l6.q.invalid")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l6.q.iob")
+ask("l6.q.invalid", "l6.q.iob")
 
 # %% [markdown]
 # ## The linear-chain CRF
@@ -274,11 +268,10 @@ E_toy = np.array([[0.5, 2.0, 0.3], [0.4, 0.2, 1.2], [1.5, 0.1, 0.9]])       # em
 A_toy = np.array([[0.5, 0.2, -4.0], [0.1, -1.0, 1.5], [0.3, 0.2, 0.5]])     # transitions, from row to column
 fig_trellis = figures.crf_trellis(trellis_words, trellis_tags, E_toy, A_toy, np.zeros(3), np.zeros(3))
 display(fig_trellis)
-all_paths = [(a, b, c) for a in range(3) for b in range(3) for c in range(3)]
-brute = max(all_paths, key=lambda y: sum(E_toy[t, y[t]] for t in range(3)) + A_toy[y[0], y[1]] + A_toy[y[1], y[2]])
+brute_path = brute_force_crf(E_toy, A_toy, np.zeros(3), np.zeros(3))["best_path"]   # all 27 paths scored
 print("Viterbi:", [trellis_tags[k] for k in fig_trellis.course_parts["path"]], " brute force:",
-      [trellis_tags[k] for k in brute])
-assert tuple(fig_trellis.course_parts["path"]) == brute
+      [trellis_tags[k] for k in brute_path])
+assert list(fig_trellis.course_parts["path"]) == brute_path
 
 # %% [markdown]
 # The course's NumPy reference (`course_lib.reference.crf`), vectorised over a batch of sentences with a mask for
@@ -342,13 +335,7 @@ assert abs(loglik - expect) < 1e-4 and layer.decode(emis)[0] == path
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l6.q.viterbi")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l6.q.direction")
+ask("l6.q.viterbi", "l6.q.direction")
 
 # %% [markdown]
 # ## The BiLSTM-CRF
@@ -473,13 +460,7 @@ else:
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l6.q.span_f1")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l6.q.crf_ner")
+ask("l6.q.span_f1", "l6.q.crf_ner")
 
 # %% [markdown]
 # ## Error analysis: where the POS taggers go wrong

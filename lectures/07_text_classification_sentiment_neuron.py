@@ -167,13 +167,7 @@ print("most negative n-grams by r:", ", ".join(names[np.argsort(r)[:12]]))
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l7.q.nbsvm")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l7.q.binary")
+ask("l7.q.nbsvm", "l7.q.binary")
 
 # %% [markdown]
 # ## The IMDB table
@@ -302,13 +296,7 @@ if have_lstm:
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l7.q.pretraining")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l7.q.naive")
+ask("l7.q.pretraining", "l7.q.naive")
 
 # %% [markdown]
 # ## Other ways to give the acceptor more to learn from
@@ -765,13 +753,7 @@ fig.tight_layout()
 # **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
 
 # %%
-ask("l7.q.adversarial")
-
-# %% [markdown]
-# **Check your understanding.** Pick an answer and press *Check*; *Show solution* explains it.
-
-# %%
-ask("l7.q.random_dir")
+ask("l7.q.adversarial", "l7.q.random_dir")
 
 # %% [markdown]
 # ## Summary

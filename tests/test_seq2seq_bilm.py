@@ -6,7 +6,8 @@ import torch.nn.functional as F
 
 from course_lib.models.bilm import bilm_states, fill_in_logprobs, next_token_logprobs
 from course_lib.models.language_models import RNNLM
-from course_lib.models.seq2seq import Seq2Seq, reversal_batch, train_reversal
+from course_lib.models.seq2seq import Seq2Seq, reversal_batch
+from course_lib.training import train
 
 
 def test_teacher_forcing_feeds_the_gold_previous_token():
@@ -39,7 +40,9 @@ def test_seq2seq_refuses_bad_ids():
 def test_seq2seq_learns_to_reverse():
     torch.manual_seed(0)
     m = Seq2Seq(vocab=6, embed_dim=16, hidden_dim=64)
-    train_reversal(m, steps=250, length=4, generator=torch.Generator().manual_seed(0), lr=5e-3, clip_norm=1e9)
+    gen = torch.Generator().manual_seed(0)
+    train(m, [reversal_batch(64, 4, 6, gen) for _ in range(250)], loss_fn=lambda model, batch: model.loss(*batch),
+          optimizer=torch.optim.Adam(m.parameters(), lr=5e-3), epochs=1, progress=False)
     src, tgt = reversal_batch(200, 4, 6, torch.Generator().manual_seed(1))
     assert (m.greedy(src, 4) == tgt).float().mean() > 0.8
 

@@ -13,6 +13,8 @@ Models: :class:`course_lib.models.language_models.RNNLM` (``model(ids[None]) -> 
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 
@@ -26,16 +28,23 @@ def _check_ids(ids: torch.Tensor, min_len: int) -> torch.Tensor:
     return ids
 
 
+@contextlib.contextmanager
+def _evaluating(lm):
+    """``lm`` in eval mode (no dropout) for the block, then back in the mode it was in."""
+    was = lm.training
+    lm.eval()
+    try:
+        yield lm
+    finally:
+        lm.train(was)
+
+
 @torch.no_grad()
 def next_token_logprobs(lm, ids: torch.Tensor) -> torch.Tensor:
     """``log P(. | x_1 .. x_t)`` for t = 1 .. T-1 from the zero state: (T-1, V); row ``t-1`` predicts ``x_{t+1}``."""
     ids = _check_ids(ids, 2)
-    was = lm.training
-    lm.eval()
-    try:
+    with _evaluating(lm):
         return F.log_softmax(lm(ids[None, :-1])[0][0], dim=-1)
-    finally:
-        lm.train(was)
 
 
 @torch.no_grad()
@@ -58,11 +67,7 @@ def bilm_states(forward_lm, backward_lm, ids: torch.Tensor) -> torch.Tensor:
     feats = []
     for lm, backward in ((forward_lm, False), (backward_lm, True)):
         seq = ids.flip(0) if backward else ids
-        was = lm.training
-        lm.eval()
-        try:
+        with _evaluating(lm):
             h = lm.rnn(lm.embedding(seq[None]))[0][0]                     # (T, H) top layer
-        finally:
-            lm.train(was)
         feats.append(h.flip(0) if backward else h)
     return torch.cat(feats, dim=-1)

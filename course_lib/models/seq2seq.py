@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["Seq2Seq", "reversal_batch", "train_reversal"]
+__all__ = ["Seq2Seq", "reversal_batch"]
 
 
 def reversal_batch(n: int, length: int, vocab: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -76,19 +76,3 @@ class Seq2Seq(nn.Module):
             tok = self.out(h).argmax(-1)
             out.append(tok)
         return torch.cat(out, dim=1)
-
-
-def train_reversal(model: Seq2Seq, steps: int, length: int, generator: torch.Generator, batch_size: int = 64,
-                   lr: float = 3e-3, clip_norm: float = 1.0) -> float:
-    """Train ``model`` with teacher forcing (:meth:`Seq2Seq.loss`) on ``steps`` fresh batches of the reversal task
-    (:func:`reversal_batch`), Adam and gradient-norm clipping; returns the last batch's loss."""
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loss = torch.tensor(float("nan"))
-    for _ in range(steps):
-        src, tgt = reversal_batch(batch_size, length, model.vocab, generator)
-        loss = model.loss(src, tgt)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-        opt.step()
-    return loss.item()
