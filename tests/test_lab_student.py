@@ -4,20 +4,16 @@ instructor tools are not there — while `make instructor-lab`'s configuration b
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import test_widgets_browser as _wb  # noqa: E402
-from test_widgets_browser import _free_port, _stop  # noqa: E402
+from test_widgets_browser import _stop, start_lab  # noqa: E402
 
 browser = _wb.browser  # the same headless Chromium fixture as the widget tests
 
@@ -32,30 +28,13 @@ def _lab_args() -> list[str]:
     return [a for a in block.replace("\\\n", " ").split() if a.startswith("--LabApp.default_url")]
 
 
-def _start(tmp_path, env_extra: dict) -> tuple[subprocess.Popen, str, str]:
-    port, token = _free_port(), secrets.token_hex(16)
-    home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "COURSE_WIDGETS_STATIC")}
-    env.update(JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), **env_extra)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip", "127.0.0.1",
-                             "--port", str(port), f"--IdentityProvider.token={token}", "--allow-root",
-                             f"--ServerApp.root_dir={ROOT}", *_lab_args()],
-                            stdout=open(tmp_path / "lab.log", "wb"), stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            return proc, base, token
-        except OSError:
-            time.sleep(0.5)
-    _stop(proc)
-    raise AssertionError((tmp_path / "lab.log").read_text()[-3000:])
+def _start(tmp_path, **env_extra: str):
+    """The course's Lab as `make lab` starts it (its root, its arguments)."""
+    return start_lab(ROOT, tmp_path / "home", *_lab_args(), **env_extra)
 
 
 def test_students_lab(tmp_path, browser):
-    proc, base, token = _start(tmp_path, {})
+    proc, base, token = _start(tmp_path)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(60_000)
@@ -89,7 +68,7 @@ def test_instructor_lab_has_the_nbgrader_tools(tmp_path, browser):
     subprocess.run([sys.executable, "-m", "course_lib.setup_lab", "--instructor", str(cfg)], check=True)
     make = (ROOT / "Makefile").read_text()
     assert "JUPYTER_PREFER_ENV_PATH=0 JUPYTER_CONFIG_DIR=" in make    # what makes the instructor's config win
-    proc, base, token = _start(tmp_path, {"JUPYTER_CONFIG_DIR": str(cfg), "JUPYTER_PREFER_ENV_PATH": "0"})
+    proc, base, token = _start(tmp_path, JUPYTER_CONFIG_DIR=str(cfg), JUPYTER_PREFER_ENV_PATH="0")
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{base}/lab/tree/lectures/01_ngram_language_models.py?reset&token={token}")

@@ -105,41 +105,49 @@ def _stop(proc: subprocess.Popen) -> None:
     psutil.wait_procs(children, timeout=10)
 
 
+def start_lab(root: Path, home: Path, *args: str, timeout: float = 90, **env_extra: str):
+    """Start JupyterLab serving ``root`` on a free port with a random token (runtime, settings and workspaces under
+    ``home``, log in ``home/lab.log``); returns ``(proc, base_url, token)`` once it answers, or stops it and fails
+    with the end of its log. The caller stops it with :func:`_stop`."""
+    port, token = _free_port(), secrets.token_hex(16)
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "COURSE_WIDGETS_STATIC")}
+    env.update(JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), **env_extra)
+    log = home / "lab.log"
+    with open(log, "wb") as out:  # the server keeps its own copy of the file descriptor
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip", "127.0.0.1",
+             "--port", str(port), f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",
+             *args], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base, token
+        except OSError:
+            pass
+        time.sleep(0.5)
+    why = "exited early" if proc.poll() is not None else f"did not answer within {timeout:.0f} s"
+    _stop(proc)
+    raise AssertionError(f"JupyterLab {why}:\n{log.read_text()[-3000:]}")
+
+
 @pytest.fixture(scope="module")
 def lab(lab_root, tmp_path_factory):
     """A running JupyterLab: yields its base URL and token; stopped in teardown whatever happens."""
-    port, token = _free_port(), secrets.token_hex(16)
-    home = tmp_path_factory.mktemp("lab-home")
-    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "COURSE_WIDGETS_STATIC")}
-    env.update(WIDGET_TEST_CHECKPOINT=(lab_root / "checkpoint.txt").read_text(),
-               WIDGET_TEST_TEXT=str(lab_root / "text.txt"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
-    log = open(home / "lab.log", "wb")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip", "127.0.0.1", "--port", str(port),
-         f"--ServerApp.token={token}", "--allow-root", f"--ServerApp.root_dir={lab_root}"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=lab_root)
-    base = f"http://127.0.0.1:{port}"
+    ckpt = Path((lab_root / "checkpoint.txt").read_text())
+    if not ckpt.exists():
+        _train_tiny_char_lstm(ckpt)
+    proc, base, token = start_lab(lab_root, tmp_path_factory.mktemp("lab-home"),
+                                  WIDGET_TEST_CHECKPOINT=str(ckpt), WIDGET_TEST_TEXT=str(lab_root / "text.txt"),
+                                  PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        ckpt = Path((lab_root / "checkpoint.txt").read_text())
-        if not ckpt.exists():  # train while the server starts
-            _train_tiny_char_lstm(ckpt)
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"JupyterLab exited early:\n{(home / 'lab.log').read_text()[-3000:]}"
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "JupyterLab did not answer within 60 s"
-            time.sleep(0.5)
         yield base, token
     finally:
         _stop(proc)
-        log.close()
         assert proc.poll() is not None
 
 
